@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Guest code of the stale IOAPIC EOI scenario (seed 004).  Runs inside the
+ * VM; see ioapic_eoi_reuse.h for the protocol with the host.
+ */
+#include "apic.h"
+#include "kvm_util.h"
+#include "processor.h"
+
+#include "guest_code/ioapic_eoi_reuse.h"
+#include "lib/ioapic_model.h"
+
+struct eoi_reuse_params eoi_reuse_params;
+struct eoi_reuse_state eoi_reuse_state;
+
+#define P eoi_reuse_params
+#define S eoi_reuse_state
+
+static void ioapic_write(uint32_t reg, uint32_t value)
+{
+	volatile uint32_t *base = (volatile uint32_t *)IOAPIC_DEFAULT_GPA;
+
+	base[IOAPIC_REG_SELECT / 4] = reg;
+	base[IOAPIC_REG_WINDOW / 4] = value;
+}
+
+static void ioapic_write_rte(uint8_t pin, uint8_t vector, uint8_t dest)
+{
+	/* High half first: the entry is never live with a stale destination. */
+	ioapic_write(0x10 + 2 * pin + 1, (uint32_t)dest << 24);
+	ioapic_write(0x10 + 2 * pin, vector | RTE_LEVEL);
+}
+
+static bool vector_in_service(uint8_t vector)
+{
+	return xapic_read_reg(APIC_ISR + 0x10 * (vector / 32)) & (1u << (vector % 32));
+}
+
+static void device_ack(void)
+{
+	asm volatile("outb %%al, %%dx" : : "a"(0), "d"(EOI_REUSE_DEVICE_ACK_PORT));
+}
+
+/* Halts with interrupts enabled until *@counter reaches @target. */
+static void halt_until(volatile uint32_t *counter, uint32_t target)
+{
+	asm volatile("cli");
+	/* sti;hlt is atomic: no wakeup is lost between the check and hlt. */
+	while (*counter < target)
+		asm volatile("sti; hlt; cli");
+	asm volatile("sti");
+}
+
+static void first_isr(void)
+{
+	S.in_service_in_isr = vector_in_service(P.vector);
+	GUEST_SYNC(STAGE_IN_ISR);
+
+	switch (P.reprogram) {
+	case REPROGRAM_DEST:
+		ioapic_write_rte(P.pin, P.vector, P.peer_apic_id);
+		break;
+	case REPROGRAM_VECTOR:
+		ioapic_write_rte(P.pin, P.new_vector, 0);
+		break;
+	default:
+		/* The control rewrites the same entry: a rescan, same route. */
+		ioapic_write_rte(P.pin, P.vector, 0);
+		break;
+	}
+	S.first_isr_done = 1;
+	xapic_write_reg(APIC_EOI, 0);
+}
+
+/* V: the IOAPIC interrupt first, then (on vCPU 0) the reuses. */
+void eoi_reuse_isr_vector(struct ex_regs *regs)
+{
+	if (GET_APIC_ID_FIELD(xapic_read_reg(APIC_ID)) != 0) {
+		/* The line, redelivered to its new destination. */
+		S.redelivered_peer++;
+		device_ack();
+	} else if (!S.first_isr_done) {
+		first_isr();
+		return;
+	} else if (!S.reuse_phase) {
+		/*
+		 * The still-asserted line again, before any reuse: the control's
+		 * redelivery, or one that came early because the platform EOIs
+		 * at delivery.  Either way the device is served here.
+		 */
+		S.redelivered_vcpu0++;
+		device_ack();
+	} else {
+		S.reused++;
+	}
+	xapic_write_reg(APIC_EOI, 0);
+}
+
+void eoi_reuse_isr_new_vector(struct ex_regs *regs)
+{
+	S.redelivered_vcpu0++;
+	device_ack();
+	xapic_write_reg(APIC_EOI, 0);
+}
+
+static void send_ipi(uint8_t dest, uint32_t icr)
+{
+	xapic_write_reg(APIC_ICR2, (uint32_t)dest << 24);
+	xapic_write_reg(APIC_ICR, icr | APIC_DM_FIXED | APIC_INT_ASSERT | P.vector);
+}
+
+static void wait_redelivery(void)
+{
+	uint64_t deadline = rdtsc() + P.redelivery_wait_tsc;
+
+	while (!S.redelivered_vcpu0 && !S.redelivered_peer && rdtsc() < deadline)
+		cpu_relax();
+}
+
+/*
+ * KVM resets the BSP's LINT0 to ExtINT: with an in-kernel PIC, asserting
+ * GSI 10 would also inject the (unprogrammed) PIC's vector.  Only the
+ * IOAPIC may deliver here.
+ */
+static void lapic_setup(void)
+{
+	xapic_enable();
+	xapic_write_reg(APIC_TASKPRI, 0);
+	xapic_write_reg(APIC_LVT0, APIC_LVT_MASKED);
+}
+
+void eoi_reuse_guest_vcpu0(void)
+{
+	uint32_t i;
+
+	lapic_setup();
+	ioapic_write_rte(P.pin, P.vector, 0);
+	asm volatile("sti");
+	GUEST_SYNC(STAGE_ROUTED);
+	halt_until(&S.first_isr_done, 1);
+
+	wait_redelivery();
+	GUEST_SYNC(STAGE_AFTER_EOI);
+
+	/*
+	 * No handler runs now, so V must not be in service.  A platform that
+	 * loses track of ISR (kvm_pvm EOIs at delivery) can leave it set and
+	 * block every reuse: count and clear such leftovers.
+	 */
+	asm volatile("cli");
+	while (vector_in_service(P.vector)) {
+		S.stray_in_service++;
+		xapic_write_reg(APIC_EOI, 0);
+	}
+	asm volatile("sti");
+
+	/* Before the sync: the host's first MSI may arrive right after it. */
+	S.reuse_phase = 1;
+	GUEST_SYNC(STAGE_REUSE_START);
+	if (P.source == REUSE_SELF_IPI) {
+		for (i = 0; i < P.reuses; i++) {
+			send_ipi(0, APIC_DEST_SELF);
+			halt_until(&S.reused, i + 1);
+		}
+	} else {
+		/* The peer (IPIs) or the host (MSIs) sends them, one at a time. */
+		S.peer_go = P.source == REUSE_PEER_IPI;
+		halt_until(&S.reused, P.reuses);
+	}
+	GUEST_SYNC(STAGE_REUSE_DONE);
+	S.done = 1;
+	GUEST_DONE();
+}
+
+void eoi_reuse_guest_peer(void)
+{
+	uint32_t i;
+
+	lapic_setup();
+	asm volatile("sti");
+	while (!S.peer_go && !S.done)
+		cpu_relax();
+	if (P.source == REUSE_PEER_IPI) {
+		for (i = 0; i < P.reuses; i++) {
+			send_ipi(0, APIC_DEST_PHYSICAL);
+			while (S.reused < i + 1)
+				cpu_relax();
+		}
+	}
+	while (!S.done)
+		cpu_relax();
+	GUEST_DONE();
+}

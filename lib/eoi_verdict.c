@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "lib/eoi_verdict.h"
+
+/* "About N": at least 90% of the reuses exited. */
+static bool about_all(uint64_t exits, uint32_t reuses)
+{
+	return reuses && exits * 10 >= (uint64_t)reuses * 9;
+}
+
+enum eoi_verdict eoi_verdict(const struct eoi_observation *o)
+{
+	/* Both views must agree that V was in service: never judge otherwise. */
+	if (!o->in_service_guest || !o->in_service_host)
+		return VERDICT_NOT_PROVOKED;
+	if (o->eoi_checked && !o->eoi_reached_ioapic)
+		return VERDICT_LOST_EOI;
+	if (!o->exits_measurable)
+		return VERDICT_UNMEASURED;
+	if (o->reuse_exits <= 1)
+		return VERDICT_FIXED;
+	if (about_all(o->reuse_exits, o->reuses))
+		return VERDICT_STALE_EXITS;
+	return VERDICT_AMBIGUOUS;
+}
+
+const char *eoi_verdict_name(enum eoi_verdict v)
+{
+	static const char *const names[] = {
+		"not-provoked", "lost-eoi", "stale-exits", "fixed", "unmeasured", "ambiguous",
+	};
+
+	return names[v];
+}
+
+bool eoi_control_sees_exits(uint64_t exits, uint32_t reuses)
+{
+	/* One exit per reuse, give or take one. */
+	return exits + 1 >= reuses && exits <= (uint64_t)reuses + 2;
+}

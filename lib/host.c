@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "lib/host.h"
+
+bool host_module_param(const char *module, const char *param, char *buf, int size)
+{
+	char path[256];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module, param);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fgets(buf, size, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+static void read_cpu_model(char *buf, int size)
+{
+	char line[256];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, size, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && colon) {
+			snprintf(buf, size, "%s", colon + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+void host_facts_read(struct host_facts *h)
+{
+	static const char *const vendors[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+	struct utsname u;
+	char path[64], val[16];
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	if (!uname(&u))
+		snprintf(h->kernel, sizeof(h->kernel), "%s", u.release);
+	read_cpu_model(h->cpu, sizeof(h->cpu));
+	snprintf(h->kvm_module, sizeof(h->kvm_module), "none");
+	for (i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s", vendors[i]);
+		if (!access(path, F_OK)) {
+			snprintf(h->kvm_module, sizeof(h->kvm_module), "%s", vendors[i]);
+			break;
+		}
+	}
+	if ((host_module_param("kvm_intel", "enable_apicv", val, sizeof(val)) ||
+	     host_module_param("kvm_amd", "avic", val, sizeof(val))) &&
+	    (val[0] == 'Y' || val[0] == '1'))
+		h->apicv = true;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The link wraps ioctl() (-Wl,--wrap=ioctl) so that, without patching the
+ * kernel tree's selftests lib:
+ *  - each VM gets the irqchip the test asks for (the lib always creates an
+ *    in-kernel one): none, split (userspace IOAPIC) or in-kernel;
+ *  - the 6.8+ lib runs on older kernels (6.1 ...): KVM_SET_USER_MEMORY_REGION2
+ *    falls back to KVM_SET_USER_MEMORY_REGION when the kernel lacks it, so
+ *    that a bisection across such ranges does not SKIP everything.
+ */
+#ifndef IRQBENCH_KVM_COMPAT_H
+#define IRQBENCH_KVM_COMPAT_H
+
+#include <stdbool.h>
+
+enum irqchip_kind {
+	IRQCHIP_KERNEL, /* in-kernel LAPIC, IOAPIC and PIC (the lib's default) */
+	IRQCHIP_SPLIT,	/* in-kernel LAPIC, IOAPIC in userspace (24 pins) */
+	IRQCHIP_NONE,	/* everything in userspace */
+};
+
+#define SPLIT_IRQCHIP_PINS 24
+
+/* Applies to VMs created after the call. */
+void irqchip_select(enum irqchip_kind kind);
+const char *irqchip_name(enum irqchip_kind kind);
+/* True once a memory region went through the pre-6.8 fallback. */
+bool compat_used_memory_region_v1(void);
+
+#endif

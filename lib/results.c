@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/json.h"
+#include "lib/results.h"
+#include "lib/stats.h"
+
+void results_open(struct results *r, const char *test, const char *dir)
+{
+	const char *tc = getenv("IRQBENCH_TIMING_COMPARABLE");
+	char path[PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->test = test;
+	r->timing_comparable = !(tc && !strcmp(tc, "0"));
+	host_facts_read(&r->host);
+	if (!dir)
+		dir = getenv("IRQBENCH_RESULTS_DIR");
+	if (!dir || !*dir)
+		return;
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	r->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (r->fd < 0) {
+		fprintf(stderr, "irqbench: cannot open %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+void results_close(struct results *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+static void record_begin(struct results *r, struct json *j, const char *variant,
+			 const char *metric, const char *unit)
+{
+	json_begin(j, NULL);
+	json_str(j, "test", r->test);
+	json_str(j, "variant", variant);
+	json_str(j, "metric", metric);
+	json_str(j, "unit", unit);
+	json_int(j, "time", (long long)time(NULL));
+}
+
+/* Host facts close every record: a record is read without meta.json. */
+static void record_end(struct results *r, struct json *j)
+{
+	json_str(j, "kernel", r->host.kernel);
+	json_begin(j, "host");
+	json_str(j, "cpu", r->host.cpu);
+	json_str(j, "kvm_module", r->host.kvm_module);
+	json_bool(j, "apicv", r->host.apicv);
+	json_bool(j, "timing_comparable", r->timing_comparable);
+	json_end(j);
+	json_end(j);
+}
+
+static void record_write(struct results *r, struct json *j, const char *metric)
+{
+	const char *text = json_text(j);
+	size_t len;
+
+	if (!text) {
+		fprintf(stderr, "irqbench: record for %s too large, dropped\n", metric);
+		return;
+	}
+	if (r->fd < 0)
+		return;
+	len = strlen(text);
+	/* One write() per line: O_APPEND keeps lines whole. */
+	j->buf[len] = '\n';
+	if (write(r->fd, text, len + 1) != (ssize_t)(len + 1))
+		fprintf(stderr, "irqbench: writing a record failed: %s\n", strerror(errno));
+	j->buf[len] = '\0';
+}
+
+void results_count(struct results *r, const char *variant, const char *metric,
+		   const char *unit, long long value)
+{
+	char buf[2048];
+	struct json j;
+
+	json_init(&j, buf, sizeof(buf) - 1);
+	record_begin(r, &j, variant, metric, unit);
+	json_int(&j, "value", value);
+	record_end(r, &j);
+	record_write(r, &j, metric);
+}
+
+void results_samples(struct results *r, const char *variant, const char *metric,
+		     const char *unit, double *samples, size_t n)
+{
+	struct summary s;
+	char buf[2048];
+	struct json j;
+
+	summarize(samples, n, &s);
+	json_init(&j, buf, sizeof(buf) - 1);
+	record_begin(r, &j, variant, metric, unit);
+	json_begin(&j, "summary");
+	json_int(&j, "n", s.n);
+	json_num(&j, "min", s.min);
+	json_num(&j, "p50", s.p50);
+	json_num(&j, "p90", s.p90);
+	json_num(&j, "p99", s.p99);
+	json_num(&j, "max", s.max);
+	json_num(&j, "mean", s.mean);
+	json_num(&j, "stddev", s.stddev);
+	json_end(&j);
+	record_end(r, &j);
+	record_write(r, &j, metric);
+}
+
+void results_text(struct results *r, const char *variant, const char *metric,
+		  const char *value, const char *reason)
+{
+	char buf[2048];
+	struct json j;
+
+	json_init(&j, buf, sizeof(buf) - 1);
+	record_begin(r, &j, variant, metric, NULL);
+	json_str(&j, "value", value);
+	json_str(&j, "reason", reason);
+	record_end(r, &j);
+	record_write(r, &j, metric);
+}
+
+void results_skip(struct results *r, const char *variant, const char *metric,
+		  const char *reason)
+{
+	char buf[2048];
+	struct json j;
+
+	json_init(&j, buf, sizeof(buf) - 1);
+	record_begin(r, &j, variant, metric, NULL);
+	json_null(&j, "value");
+	json_str(&j, "skipped", reason);
+	record_end(r, &j);
+	record_write(r, &j, metric);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One JSON record per metric, appended to the run's results.jsonl
+ * ($IRQBENCH_RESULTS_DIR, set by run.sh).  Each record stands alone (test,
+ * variant, metric, unit, value or summary, kernel, host) so that a run cut
+ * short keeps every record already written.
+ */
+#ifndef IRQBENCH_RESULTS_H
+#define IRQBENCH_RESULTS_H
+
+#include <stddef.h>
+
+#include "lib/host.h"
+
+struct results {
+	int fd; /* -1: no results folder, records are not kept */
+	const char *test;
+	struct host_facts host;
+	int timing_comparable; /* 0 under emulation (TCG), from the runner */
+};
+
+/* @dir NULL: $IRQBENCH_RESULTS_DIR; neither set: records are dropped. */
+void results_open(struct results *r, const char *test, const char *dir);
+void results_close(struct results *r);
+void results_count(struct results *r, const char *variant, const char *metric,
+		   const char *unit, long long value);
+/* Summarizes (and sorts) @samples: n, min, p50, p90, p99, max, mean. */
+void results_samples(struct results *r, const char *variant, const char *metric,
+		     const char *unit, double *samples, size_t n);
+void results_text(struct results *r, const char *variant, const char *metric,
+		  const char *value, const char *reason);
+void results_skip(struct results *r, const char *variant, const char *metric,
+		  const char *reason);
+
+#endif

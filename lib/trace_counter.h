@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Exact event counts from kvm:* tracepoints through perf_event_open, with an
+ * optional filter (e.g. "vector == 34" on kvm:kvm_eoi).  Counting needs no
+ * trace buffer, so nothing is lost under load.
+ */
+#ifndef IRQBENCH_TRACE_COUNTER_H
+#define IRQBENCH_TRACE_COUNTER_H
+
+#include <stdint.h>
+
+#define TRACE_COUNTER_MAX_CPUS 256
+
+struct trace_counter {
+	int nr_fds;
+	int fds[TRACE_COUNTER_MAX_CPUS];
+	char why[160]; /* why it is unavailable, when open fails */
+};
+
+/*
+ * Counts @system:@event on every CPU (KVM fires some events outside the vCPU
+ * thread, e.g. from irqfd work).  Mounts tracefs if needed.  Returns 0, or
+ * -1 with tc->why set: the metric is then SKIPped with that reason.
+ */
+int trace_counter_open(struct trace_counter *tc, const char *system,
+		       const char *event, const char *filter);
+void trace_counter_reset(struct trace_counter *tc);
+uint64_t trace_counter_read(struct trace_counter *tc);
+void trace_counter_close(struct trace_counter *tc);
+
+#endif

@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Stale IOAPIC EOI exits (seed 004).
+ *
+ * A level-triggered IOAPIC interrupt on vector V is in service on vCPU 0
+ * when the guest changes the pin's route, mid-ISR.  KVM's route scan keeps
+ * V in vCPU 0's ioapic_handled_vectors because its EOI is still pending, so
+ * that the EOI reaches the IOAPIC.  Without the highest_stale_pending_ioapic_eoi
+ * fix nothing ever rescans, and when V is then reused for interrupts that do
+ * not come from the IOAPIC, every EOI of V exits; with it, at most one does.
+ *
+ * Counted exactly for the split irqchip (each such EOI is a
+ * KVM_EXIT_IOAPIC_EOI to userspace, which also plays the IOAPIC); for the
+ * in-kernel IOAPIC the exits are only distinct with APICv (EOI-induced
+ * exits in kvm:kvm_exit).  A control keeps the route on vCPU 0 and must
+ * count one exit per reuse, or the counter is blind.  Every run checks the
+ * precondition (V in service inside its ISR, seen by guest and host) and
+ * reports not-provoked when it fails.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apic.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#include "guest_code/ioapic_eoi_reuse.h"
+#include "lib/eoi_verdict.h"
+#include "lib/ioapic_model.h"
+#include "lib/ktap.h"
+#include "lib/kvm_compat.h"
+#include "lib/kvm_stats.h"
+#include "lib/results.h"
+#include "lib/trace_counter.h"
+#include "lib/tsc.h"
+#include "lib/watchdog.h"
+
+#define TEST_NAME "ioapic_eoi_reuse"
+#define EOI_PIN 10
+#define EOI_VECTOR 0x62
+#define EOI_NEW_VECTOR 0x72
+#define PEER_APIC_ID 1
+/* VMX exit reason EXIT_REASON_EOI_INDUCED (APICv). */
+#define VMX_EXIT_REASON_EOI_INDUCED 45
+
+static const char *const reprogram_names[] = { "control", "dest", "vector" };
+static const char *const source_names[] = { "self_ipi", "peer_ipi", "msi" };
+
+struct variant {
+	enum irqchip_kind irqchip;
+	enum eoi_reuse_reprogram reprogram;
+	enum eoi_reuse_source source;
+	char name[64];
+};
+
+struct run {
+	const struct variant *v;
+	uint32_t reuses;
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu[2];
+	struct eoi_reuse_state *state; /* guest memory, live */
+
+	pthread_mutex_t lock; /* the IOAPIC model, the line */
+	struct ioapic_model ioapic;
+
+	/* KVM_EXIT_IOAPIC_EOI per vCPU and vector. */
+	_Atomic uint64_t eoi_exits[2][256];
+	uint64_t exits_at_reuse_start, exits_at_reuse_done;
+	uint64_t first_eoi_exits;
+	bool in_service_host;
+	bool remote_irr_after_eoi;
+	uint64_t vcpu0_exits_reuse;
+
+	struct trace_counter kvm_eoi, kvm_exit;
+	bool kvm_eoi_ok, kvm_exit_ok;
+	uint64_t kvm_eoi_events, kvm_exit_events;
+
+	struct kvm_stats vcpu0_stats;
+	bool vcpu0_stats_ok;
+	uint64_t vcpu0_exits_before;
+
+	pthread_t injector;
+	bool injector_running;
+	_Atomic uint32_t msis_sent, msis_coalesced;
+};
+
+static struct run *current_run;
+
+/* What a hang looks like, printed by the watchdog. */
+static void dump_run(void)
+{
+	struct run *r = current_run;
+	struct eoi_reuse_state *st;
+
+	if (!r || !r->state)
+		return;
+	st = r->state;
+	printf("# state of %s: first_isr_done %u in_service %u redelivered vcpu0 %u peer %u "
+	       "reuse_phase %u reused %u of %u; MSIs sent %u coalesced %u; "
+	       "EOI exits of V on vCPU0 %lu\n",
+	       r->v->name, st->first_isr_done, st->in_service_in_isr, st->redelivered_vcpu0,
+	       st->redelivered_peer, st->reuse_phase, st->reused, r->reuses, r->msis_sent,
+	       r->msis_coalesced, (uint64_t)r->eoi_exits[0][EOI_VECTOR]);
+}
+
+/* ---- the line and the IOAPIC ---------------------------------------------- */
+
+/* KVM_SIGNAL_MSI returns how many vCPUs took it: <0 only on error. */
+static int signal_msi(struct kvm_vm *vm, struct kvm_msi *msi)
+{
+	int ret = __vm_ioctl(vm, KVM_SIGNAL_MSI, msi);
+
+	TEST_ASSERT(ret >= 0, "KVM_SIGNAL_MSI failed: %s", strerror(errno));
+	return ret;
+}
+
+static void split_send_msi(struct ioapic_model *m, int pin, const struct ioapic_msi *msi)
+{
+	struct run *r = m->owner;
+	struct kvm_msi kmsi = {
+		.address_lo = (uint32_t)msi->address,
+		.address_hi = msi->address >> 32,
+		.data = msi->data,
+	};
+
+	signal_msi(r->vm, &kmsi);
+}
+
+/* The pins' MSI routes, which KVM scans to decide which EOIs exit. */
+static void split_routes_changed(struct ioapic_model *m)
+{
+	struct run *r = m->owner;
+	struct kvm_irq_routing *routing;
+	struct ioapic_msi msi;
+	int pin, n = 0;
+
+	routing = calloc(1, sizeof(*routing) + IOAPIC_PINS * sizeof(routing->entries[0]));
+	TEST_ASSERT(routing, "out of memory");
+	for (pin = 0; pin < IOAPIC_PINS; pin++) {
+		if (m->rte[pin] & RTE_MASKED)
+			continue;
+		ioapic_model_msi(m, pin, &msi);
+		routing->entries[n].gsi = pin;
+		routing->entries[n].type = KVM_IRQ_ROUTING_MSI;
+		routing->entries[n].u.msi.address_lo = (uint32_t)msi.address;
+		routing->entries[n].u.msi.address_hi = msi.address >> 32;
+		routing->entries[n].u.msi.data = msi.data;
+		n++;
+	}
+	routing->nr = n;
+	vm_ioctl(r->vm, KVM_SET_GSI_ROUTING, routing);
+	free(routing);
+}
+
+static const struct ioapic_model_ops split_ops = {
+	.send_msi = split_send_msi,
+	.routes_changed = split_routes_changed,
+};
+
+static void set_line(struct run *r, bool asserted)
+{
+	if (r->v->irqchip == IRQCHIP_KERNEL) {
+		kvm_irq_line(r->vm, EOI_PIN, asserted);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	ioapic_model_set_line(&r->ioapic, EOI_PIN, asserted);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static bool remote_irr(struct run *r)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	bool irr;
+
+	if (r->v->irqchip == IRQCHIP_KERNEL) {
+		vm_ioctl(r->vm, KVM_GET_IRQCHIP, &chip);
+		return chip.chip.ioapic.redirtbl[EOI_PIN].fields.remote_irr;
+	}
+	pthread_mutex_lock(&r->lock);
+	irr = ioapic_model_remote_irr(&r->ioapic, EOI_PIN);
+	pthread_mutex_unlock(&r->lock);
+	return irr;
+}
+
+static bool vector_in_service_host(struct kvm_vcpu *vcpu, uint8_t vector)
+{
+	struct kvm_lapic_state lapic;
+	uint32_t isr;
+
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &lapic);
+	memcpy(&isr, &lapic.regs[APIC_ISR + 0x10 * (vector / 32)], sizeof(isr));
+	return isr & (1u << (vector % 32));
+}
+
+/* ---- MSI source of the reuse phase ---------------------------------------- */
+
+static void *msi_injector(void *arg)
+{
+	struct run *r = arg;
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000, /* physical APIC ID 0 */
+		.data = EOI_VECTOR,	  /* fixed, edge */
+	};
+	uint32_t i;
+
+	for (i = 0; i < r->reuses; i++) {
+		/* 0: coalesced, V was still pending in IRR (never expected). */
+		if (!signal_msi(r->vm, &msi))
+			r->msis_coalesced++;
+		r->msis_sent++;
+		/* One at a time: each must be EOI'd before the next. */
+		while (r->state->reused < i + 1)
+			sched_yield();
+	}
+	return NULL;
+}
+
+/* ---- vCPU threads --------------------------------------------------------- */
+
+static void handle_stage(struct run *r, uint64_t stage)
+{
+	uint8_t v = EOI_VECTOR;
+
+	switch (stage) {
+	case STAGE_ROUTED:
+		watchdog_stage("assert line");
+		set_line(r, true);
+		break;
+	case STAGE_IN_ISR:
+		r->in_service_host = vector_in_service_host(r->vcpu[0], v);
+		r->first_eoi_exits = r->eoi_exits[0][v];
+		watchdog_stage("first ISR: reprogram and EOI");
+		break;
+	case STAGE_AFTER_EOI:
+		r->first_eoi_exits = r->eoi_exits[0][v] - r->first_eoi_exits;
+		r->remote_irr_after_eoi = remote_irr(r);
+		/* Quiesce the device: the reuse phase must see V alone. */
+		set_line(r, false);
+		break;
+	case STAGE_REUSE_START:
+		watchdog_stage("reuse");
+		r->exits_at_reuse_start = r->eoi_exits[0][v];
+		if (r->kvm_eoi_ok)
+			trace_counter_reset(&r->kvm_eoi);
+		if (r->kvm_exit_ok)
+			trace_counter_reset(&r->kvm_exit);
+		if (r->vcpu0_stats_ok)
+			kvm_stats_read(&r->vcpu0_stats, "exits", &r->vcpu0_exits_before);
+		if (r->v->source == REUSE_MSI) {
+			TEST_ASSERT(!pthread_create(&r->injector, NULL, msi_injector, r),
+				    "pthread_create");
+			r->injector_running = true;
+		}
+		break;
+	case STAGE_REUSE_DONE:
+		r->exits_at_reuse_done = r->eoi_exits[0][v];
+		if (r->kvm_eoi_ok)
+			r->kvm_eoi_events = trace_counter_read(&r->kvm_eoi);
+		if (r->kvm_exit_ok)
+			r->kvm_exit_events = trace_counter_read(&r->kvm_exit);
+		if (r->vcpu0_stats_ok &&
+		    kvm_stats_read(&r->vcpu0_stats, "exits", &r->vcpu0_exits_reuse))
+			r->vcpu0_exits_reuse -= r->vcpu0_exits_before;
+		watchdog_stage("finish");
+		break;
+	default:
+		TEST_FAIL("unknown stage %lu", stage);
+	}
+}
+
+static void handle_mmio(struct run *r, struct kvm_run *run)
+{
+	uint64_t offset = run->mmio.phys_addr - IOAPIC_DEFAULT_GPA;
+	uint32_t value = 0;
+
+	TEST_ASSERT(r->v->irqchip == IRQCHIP_SPLIT && offset < 0x100 && run->mmio.len == 4,
+		    "unexpected MMIO at 0x%llx len %u", run->mmio.phys_addr, run->mmio.len);
+	pthread_mutex_lock(&r->lock);
+	if (run->mmio.is_write) {
+		memcpy(&value, run->mmio.data, 4);
+		ioapic_model_write(&r->ioapic, offset, value);
+	} else {
+		value = ioapic_model_read(&r->ioapic, offset);
+		memcpy(run->mmio.data, &value, 4);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct run *r = current_run;
+	int idx = vcpu->id;
+	struct ucall uc;
+
+	for (;;) {
+		struct kvm_run *run = vcpu->run;
+
+		vcpu_run(vcpu);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			handle_stage(r, uc.args[1]);
+			continue;
+		case UCALL_DONE:
+			return NULL;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			return NULL;
+		default:
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			TEST_ASSERT(run->io.port == EOI_REUSE_DEVICE_ACK_PORT,
+				    "unexpected port 0x%x", run->io.port);
+			set_line(r, false);
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(r, run);
+			break;
+		case KVM_EXIT_IOAPIC_EOI:
+			r->eoi_exits[idx][run->eoi.vector]++;
+			pthread_mutex_lock(&r->lock);
+			ioapic_model_eoi(&r->ioapic, run->eoi.vector);
+			pthread_mutex_unlock(&r->lock);
+			break;
+		default:
+			TEST_FAIL("vCPU %d: unexpected exit %s", idx,
+				  exit_reason_str(run->exit_reason));
+		}
+	}
+}
+
+/* ---- one variant -------------------------------------------------------------- */
+
+static void setup_vm(struct run *r)
+{
+	struct eoi_reuse_params *p = &eoi_reuse_params;
+
+	irqchip_select(r->v->irqchip);
+	r->vm = vm_create_with_one_vcpu(&r->vcpu[0], eoi_reuse_guest_vcpu0);
+	r->vcpu[1] = vm_vcpu_add(r->vm, 1, eoi_reuse_guest_peer);
+#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
+	vm_init_descriptor_tables(r->vm);
+	vcpu_init_descriptor_tables(r->vcpu[0]);
+	vcpu_init_descriptor_tables(r->vcpu[1]);
+#endif
+	vm_install_exception_handler(r->vm, EOI_VECTOR, eoi_reuse_isr_vector);
+	vm_install_exception_handler(r->vm, EOI_NEW_VECTOR, eoi_reuse_isr_new_vector);
+	virt_pg_map(r->vm, APIC_DEFAULT_GPA, APIC_DEFAULT_GPA);
+	virt_pg_map(r->vm, IOAPIC_DEFAULT_GPA, IOAPIC_DEFAULT_GPA);
+
+	*p = (struct eoi_reuse_params){
+		.pin = EOI_PIN,
+		.vector = EOI_VECTOR,
+		.new_vector = EOI_NEW_VECTOR,
+		.peer_apic_id = PEER_APIC_ID,
+		.reprogram = r->v->reprogram,
+		.source = r->v->source,
+		.reuses = r->reuses,
+		/* Generous: under nested emulation a redelivery takes ms. */
+		.redelivery_wait_tsc = tsc_hz(),
+	};
+	sync_global_to_guest(r->vm, eoi_reuse_params);
+	memset(&eoi_reuse_state, 0, sizeof(eoi_reuse_state));
+	sync_global_to_guest(r->vm, eoi_reuse_state);
+	r->state = addr_gva2hva(r->vm, (vm_vaddr_t)&eoi_reuse_state);
+
+	pthread_mutex_init(&r->lock, NULL);
+	ioapic_model_init(&r->ioapic, &split_ops, r);
+	r->vcpu0_stats_ok = !kvm_stats_open(&r->vcpu0_stats, r->vcpu[0]->fd);
+}
+
+static bool in_kernel_exits_countable(const struct results *res, char *why, size_t len)
+{
+	if (!res->host.apicv) {
+		snprintf(why, len,
+			 "EOI exits not observable in-kernel without APICv (%s: every EOI traps)",
+			 res->host.kvm_module);
+		return false;
+	}
+	if (strcmp(res->host.kvm_module, "kvm_intel")) {
+		snprintf(why, len, "EOI-induced exit counting is implemented for VMX only (%s)",
+			 res->host.kvm_module);
+		return false;
+	}
+	return true;
+}
+
+static void open_counters(struct run *r, const struct results *res, char *why, size_t len)
+{
+	char filter[64];
+
+	snprintf(filter, sizeof(filter), "vector == %d", EOI_VECTOR);
+	r->kvm_eoi_ok = !trace_counter_open(&r->kvm_eoi, "kvm", "kvm_eoi", filter);
+	if (r->v->irqchip != IRQCHIP_KERNEL || !in_kernel_exits_countable(res, why, len))
+		return;
+	snprintf(filter, sizeof(filter), "exit_reason == %d", VMX_EXIT_REASON_EOI_INDUCED);
+	r->kvm_exit_ok = !trace_counter_open(&r->kvm_exit, "kvm", "kvm_exit", filter);
+	if (!r->kvm_exit_ok)
+		snprintf(why, len, "%s", r->kvm_exit.why);
+}
+
+static void run_vcpus(struct run *r)
+{
+	pthread_t threads[2];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT(!pthread_create(&threads[i], NULL, vcpu_thread, r->vcpu[i]),
+			    "pthread_create");
+	for (i = 0; i < 2; i++)
+		pthread_join(threads[i], NULL);
+	if (r->injector_running)
+		pthread_join(r->injector, NULL);
+}
+
+/*
+ * The control proves that the counter sees exits (about one per reuse) and,
+ * where V really was in service mid-ISR, that the EOI path works (remote IRR
+ * cleared, the still-asserted line delivered again).  On a platform that
+ * EOIs at delivery, level-triggered state is not the guest's to judge.
+ */
+static void report_control(struct ktap *k, struct results *res, struct run *r,
+			   const struct eoi_observation *o, const char *why, bool redelivered)
+{
+	bool judge_eoi_path = o->in_service_guest && o->in_service_host;
+	char reason[256] = "";
+
+	if (judge_eoi_path && (!redelivered || r->remote_irr_after_eoi))
+		snprintf(reason, sizeof(reason),
+			 "control: line not redelivered after EOI (remote IRR %d, redelivered %d)",
+			 r->remote_irr_after_eoi, redelivered);
+	else if (o->exits_measurable && !eoi_control_sees_exits(o->reuse_exits, r->reuses))
+		snprintf(reason, sizeof(reason),
+			 "control: %lu EOI exits for %u reuses: the counter is blind",
+			 o->reuse_exits, r->reuses);
+
+	if (reason[0]) {
+		results_text(res, r->v->name, "control", "fail", reason);
+		ktap_result(k, KTAP_FAIL, r->v->name, "%s", reason);
+	} else if (!o->exits_measurable) {
+		results_text(res, r->v->name, "control", "skip", why);
+		ktap_result(k, KTAP_SKIP, r->v->name, "%s", why);
+	} else {
+		snprintf(reason, sizeof(reason), "%lu EOI exits for %u reuses%s", o->reuse_exits,
+			 r->reuses, judge_eoi_path ? "; line redelivered" : "");
+		results_text(res, r->v->name, "control", "pass", reason);
+		ktap_result(k, KTAP_PASS, r->v->name, "control: %s", reason);
+	}
+}
+
+static void report(struct ktap *k, struct results *res, struct run *r, const char *why,
+		   uint64_t wall_ns)
+{
+	const struct variant *v = r->v;
+	uint64_t reuse_exits = r->exits_at_reuse_done - r->exits_at_reuse_start;
+	bool measurable = v->irqchip == IRQCHIP_SPLIT || r->kvm_exit_ok;
+	bool redelivered = r->state->redelivered_peer || r->state->redelivered_vcpu0;
+	struct eoi_observation o = {
+		.in_service_guest = r->state->in_service_in_isr,
+		.in_service_host = r->in_service_host,
+		/*
+		 * Changing the vector leaves V in no route: the IOAPIC matches
+		 * EOIs by vector, so the old vector's EOI cannot clear remote
+		 * IRR there on any kernel.  Only a destination change judges
+		 * the EOI path.
+		 */
+		.eoi_checked = v->reprogram == REPROGRAM_DEST,
+		.eoi_reached_ioapic = !r->remote_irr_after_eoi && redelivered,
+		.exits_measurable = measurable,
+		.reuse_exits = v->irqchip == IRQCHIP_SPLIT ? reuse_exits : r->kvm_exit_events,
+		.reuses = r->reuses,
+	};
+	enum eoi_verdict verdict = eoi_verdict(&o);
+	char reason[256];
+
+	ktap_comment(k, "%s: V=0x%x in service in ISR: guest %d host %d; first EOI exits %lu; "
+		     "remote IRR after EOI %d; redelivered vcpu0 %u peer %u; reuse EOI exits %lu "
+		     "of %u; kvm_eoi %lu; vCPU0 exits %lu",
+		     v->name, EOI_VECTOR, o.in_service_guest, o.in_service_host,
+		     r->first_eoi_exits, r->remote_irr_after_eoi, r->state->redelivered_vcpu0,
+		     r->state->redelivered_peer, o.reuse_exits, r->reuses, r->kvm_eoi_events,
+		     r->vcpu0_exits_reuse);
+
+	results_count(res, v->name, "reuses", "count", r->reuses);
+	results_count(res, v->name, "in_service_in_isr_guest", "bool", o.in_service_guest);
+	results_count(res, v->name, "in_service_in_isr_host", "bool", o.in_service_host);
+	results_count(res, v->name, "first_eoi_exits", "count", r->first_eoi_exits);
+	results_count(res, v->name, "remote_irr_after_eoi", "bool", r->remote_irr_after_eoi);
+	results_count(res, v->name, "redelivered", "count",
+		      r->state->redelivered_peer + r->state->redelivered_vcpu0);
+	if (measurable)
+		results_count(res, v->name, "eoi_exits", "count", o.reuse_exits);
+	else
+		results_skip(res, v->name, "eoi_exits", why);
+	if (r->kvm_eoi_ok)
+		results_count(res, v->name, "kvm_eoi_events", "count", r->kvm_eoi_events);
+	else
+		results_skip(res, v->name, "kvm_eoi_events", r->kvm_eoi.why);
+	if (r->vcpu0_stats_ok)
+		results_count(res, v->name, "vcpu0_exits_during_reuse", "count",
+			      r->vcpu0_exits_reuse);
+	results_count(res, v->name, "wall_time", "ns", wall_ns);
+
+	if (v->reprogram == REPROGRAM_NONE) {
+		report_control(k, res, r, &o, why, redelivered);
+		return;
+	}
+
+	switch (verdict) {
+	case VERDICT_NOT_PROVOKED:
+		snprintf(reason, sizeof(reason),
+			 "V=0x%x not in service inside its ISR (guest ISR bit %d, host KVM_GET_LAPIC %d)%s",
+			 EOI_VECTOR, o.in_service_guest, o.in_service_host,
+			 !strcmp(res->host.kvm_module, "kvm_pvm") ?
+				 ": kvm_pvm EOIs at delivery, so the mid-ISR reprogram cannot be provoked" :
+				 "");
+		ktap_result(k, KTAP_SKIP, v->name, "not-provoked: %s", reason);
+		break;
+	case VERDICT_LOST_EOI:
+		snprintf(reason, sizeof(reason),
+			 "EOI of the in-service V never reached the IOAPIC (remote IRR %d, redelivered %d)",
+			 r->remote_irr_after_eoi, redelivered);
+		ktap_result(k, KTAP_FAIL, v->name, "lost-eoi: %s", reason);
+		break;
+	case VERDICT_STALE_EXITS:
+		snprintf(reason, sizeof(reason), "%lu EOI exits for %u reuses of V (fix absent)",
+			 o.reuse_exits, r->reuses);
+		ktap_result(k, KTAP_TODO, v->name, "stale-exits: %s", reason);
+		break;
+	case VERDICT_FIXED:
+		snprintf(reason, sizeof(reason), "%lu EOI exits for %u reuses of V", o.reuse_exits,
+			 r->reuses);
+		ktap_result(k, KTAP_PASS, v->name, "fixed: %s", reason);
+		break;
+	case VERDICT_UNMEASURED:
+		snprintf(reason, sizeof(reason), "%s; EOI path correct (remote IRR cleared, %s)",
+			 why, redelivered ? "line redelivered" : "no redelivery expected");
+		ktap_result(k, KTAP_SKIP, v->name, "unmeasured: %s", reason);
+		break;
+	default:
+		snprintf(reason, sizeof(reason),
+			 "%lu EOI exits for %u reuses: neither <= 1 nor about all", o.reuse_exits,
+			 r->reuses);
+		ktap_result(k, KTAP_FAIL, v->name, "ambiguous: %s", reason);
+		break;
+	}
+	results_text(res, v->name, "verdict", eoi_verdict_name(verdict), reason);
+}
+
+static void run_variant(struct ktap *k, struct results *res, const struct variant *v,
+			uint32_t reuses)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	char why[192] = "";
+	uint64_t t0 = tsc_now();
+
+	TEST_ASSERT(r, "out of memory");
+	r->v = v;
+	r->reuses = reuses;
+	current_run = r;
+	watchdog_stage(v->name);
+	setup_vm(r);
+	open_counters(r, res, why, sizeof(why));
+	run_vcpus(r);
+	report(k, res, r, why, tsc_to_ns(tsc_now() - t0));
+
+	trace_counter_close(&r->kvm_eoi);
+	trace_counter_close(&r->kvm_exit);
+	if (r->vcpu0_stats_ok)
+		kvm_stats_close(&r->vcpu0_stats);
+	kvm_vm_free(r->vm);
+	current_run = NULL;
+	free(r);
+}
+
+/* ---- options and plan ---------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: %s [--reuses N] [--irqchip split|kernel|all] [--variant SUBSTRING]\n"
+		   "          [--timeout SECONDS] [--list]\n", TEST_NAME);
+}
+
+static void __attribute__((noreturn)) bad_option(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", TEST_NAME);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static int build_plan(struct variant *plan, int max, const char *irqchip, const char *filter)
+{
+	static const enum irqchip_kind chips[] = { IRQCHIP_SPLIT, IRQCHIP_KERNEL };
+	int c, s, p, n = 0;
+
+	for (c = 0; c < 2; c++) {
+		if (strcmp(irqchip, "all") && strcmp(irqchip, irqchip_name(chips[c])))
+			continue;
+		for (s = 0; s < 3; s++) {
+			for (p = 0; p < 3 && n < max; p++) {
+				struct variant *v = &plan[n];
+
+				v->irqchip = chips[c];
+				v->source = s;
+				v->reprogram = p;
+				snprintf(v->name, sizeof(v->name), "%s.%s.%s", irqchip_name(chips[c]),
+					 reprogram_names[p], source_names[s]);
+				if (!filter || strstr(v->name, filter))
+					n++;
+			}
+		}
+	}
+	return n;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "reuses", required_argument, NULL, 'n' },
+		{ "irqchip", required_argument, NULL, 'i' },
+		{ "variant", required_argument, NULL, 'v' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *irqchip = "all", *filter = NULL;
+	unsigned long reuses = 1000, timeout = 300;
+	struct variant plan[18];
+	struct results res;
+	bool list = false;
+	struct ktap k;
+	int opt, i, n;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "n:i:v:t:lh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			reuses = strtoul(optarg, &end, 0);
+			if (*end || !reuses || reuses > 10000000)
+				bad_option("bad --reuses '%s' (1..10000000)", optarg);
+			break;
+		case 'i':
+			if (strcmp(optarg, "split") && strcmp(optarg, "kernel") && strcmp(optarg, "all"))
+				bad_option("bad --irqchip '%s' (split, kernel or all)", optarg);
+			irqchip = optarg;
+			break;
+		case 'v':
+			filter = optarg;
+			break;
+		case 't':
+			timeout = strtoul(optarg, &end, 0);
+			if (*end || !timeout)
+				bad_option("bad --timeout '%s'", optarg);
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		bad_option("unexpected argument '%s'", argv[optind]);
+
+	n = build_plan(plan, 18, irqchip, filter);
+	if (!n)
+		bad_option("no variant matches '%s'", filter ? filter : irqchip);
+	if (list) {
+		for (i = 0; i < n; i++)
+			printf("%s\n", plan[i].name);
+		return 0;
+	}
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SPLIT_IRQCHIP));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQ_ROUTING));
+
+	watchdog_arm(timeout, dump_run);
+	results_open(&res, TEST_NAME, NULL);
+	ktap_init(&k, stdout, n);
+	ktap_comment(&k, "host kernel %s, %s, KVM module %s, APICv %s; %lu reuses of V per variant",
+		     res.host.kernel, res.host.cpu, res.host.kvm_module, res.host.apicv ? "on" : "off",
+		     reuses);
+	for (i = 0; i < n; i++)
+		run_variant(&k, &res, &plan[i], reuses);
+	if (compat_used_memory_region_v1())
+		ktap_comment(&k, "kernel lacks KVM_SET_USER_MEMORY_REGION2: used the pre-6.8 ioctl");
+	results_close(&res);
+	return ktap_exit_code(&k);
+}
