@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run.sh: irqbench's runner.  `./run.sh help` for usage.
+#
+# The test table is tests.cfg (see its header); the helpers live in
+# lib/run/.  Exit status: 0 no test failed, 1 some test failed, 2 bad
+# usage or set-up (one line on stderr), 128+N stopped by signal N.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+export IRQBENCH_ROOT=$ROOT
+
+# shellcheck source=lib/run/util.sh
+source "$ROOT/lib/run/util.sh"
+# shellcheck source=lib/run/table.sh
+source "$ROOT/lib/run/table.sh"
+# shellcheck source=lib/run/exec.sh
+source "$ROOT/lib/run/exec.sh"
+# shellcheck source=lib/run/report.sh
+source "$ROOT/lib/run/report.sh"
+
+TABLE_PATH=${IRQBENCH_TABLE:-$ROOT/tests.cfg}
+BUILTIN_PROFILES=(quick nightly)
+
+usage() {
+	cat <<'EOF'
+usage: run.sh COMMAND [ARGS]
+
+  list [--profile P]     the test table: name, arch, profiles, timeout, description
+  run [TEST...] [--profile P] [--out DIR]
+                         run the named tests, or every test of profile P
+                         (default quick; nightly: longer runs); tests for
+                         another arch are reported SKIP
+  kernel ARGS...         run in QEMU guests across kernels (lib/kernel/run-kernel.sh)
+  bisect ARGS...         bisect a kernel regression (lib/kernel/bisect.sh)
+  compare, fixes, plot   not implemented yet
+  help                   this text
+
+run writes results/<YYYYmmdd-HHMMSS>-<uname -r>/ (results/latest points to it),
+or DIR with --out (files of an earlier run in DIR are replaced):
+  meta.json      machine, kernel, KVM module parameters, irqbench version
+  results.jsonl  one JSON record per metric, written by the tests
+  TEST.ktap      the test's stdout (KTAP), also shown on the terminal
+  TEST.log       the test's stderr and the runner's notes
+  status.tsv     name, PASS|FAIL|SKIP, exit code, seconds, reason: one line
+                 per test, written as soon as it finishes
+  summary.txt    the final table
+
+Exit status: 0 nothing failed, 1 a test failed, 2 bad usage or no usable
+/dev/kvm, 128+N stopped by signal N.
+
+Environment:
+  IRQBENCH_BUILD         build dir holding the programs (default: build/)
+  IRQBENCH_TABLE         test table (default: tests.cfg)
+  IRQBENCH_RESULTS_ROOT  where run folders go (default: results/)
+  IRQBENCH_DEVKVM        KVM device to check (default: /dev/kvm)
+  IRQBENCH_KILL_AFTER    seconds between SIGTERM and SIGKILL on timeout (10)
+Tests get IRQBENCH_RESULTS_DIR, IRQBENCH_TEST and IRQBENCH_PROFILE; they run
+with the run folder as their working directory.
+EOF
+}
+
+load_table() {
+	table_load "$TABLE_PATH" || exit 2 # the parser printed the reason
+}
+
+# known_profiles: built-in profiles plus any the table names, one line.
+known_profiles() {
+	{
+		printf '%s\n' "${BUILTIN_PROFILES[@]}"
+		table_profiles
+	} | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+check_profile() {
+	local known
+	known=$(known_profiles)
+	if [[ ! $1 =~ ^[A-Za-z0-9_-]+$ || " $known " != *" $1 "* ]]; then
+		die "bad profile '$1' (known: $known)"
+	fi
+}
+
+# check_kvm: the tests need a KVM device they can open read-write.
+check_kvm() {
+	local dev=${IRQBENCH_DEVKVM:-/dev/kvm} group
+	if [[ ! -e $dev ]]; then
+		die "no $dev: KVM is not available here (load kvm_intel/kvm_amd, or enable nested virtualization)"
+	fi
+	if [[ ! -r $dev || ! -w $dev ]]; then
+		group=$(stat -c %G "$dev" 2>/dev/null) || group=kvm
+		die "cannot open $dev read-write as $(id -un): run as root or join group '$group'"
+	fi
+}
+
+cmd_list() {
+	local profile='' t arch profiles
+	while (($#)); do
+		case $1 in
+		--profile)
+			(($# >= 2)) || die "option --profile needs an argument"
+			profile=$2
+			shift 2
+			;;
+		--profile=*)
+			profile=${1#*=}
+			shift
+			;;
+		-h | --help)
+			usage
+			exit 0
+			;;
+		-*) die "unknown option '$1' for list (try 'run.sh help')" ;;
+		*) die "list takes no arguments, got '$1' (try 'run.sh help')" ;;
+		esac
+	done
+	load_table
+	[[ -z $profile ]] || check_profile "$profile"
+	{
+		printf 'test\tarch\tprofiles\ttimeout\tdescription\n'
+		for t in "${TABLE_TESTS[@]}"; do
+			[[ -z $profile ]] || table_in_profile "$t" "$profile" || continue
+			arch=$(table_get "$t" arch)
+			profiles=$(table_get "$t" profiles)
+			printf '%s\t%s\t%s\t%ss\t%s\n' "$t" "${arch:-any}" "${profiles:-(by name)}" \
+				"$(table_get "$t" timeout)" "$(table_get "$t" description)"
+		done
+	} | format_table
+}
+
+# select_tests PROFILE [NAME...]: fill SELECTED.  Named tests run whatever
+# their profiles (the user asked for them); otherwise the profile's tests.
+select_tests() {
+	local profile=$1 t
+	local -A seen=()
+	shift
+	SELECTED=()
+	if (($#)); then
+		for t; do
+			table_has "$t" || die "unknown test '$t' (see 'run.sh list')"
+			[[ -z ${seen[$t]+set} ]] || continue
+			seen[$t]=1
+			SELECTED+=("$t")
+		done
+	else
+		for t in "${TABLE_TESTS[@]}"; do
+			table_in_profile "$t" "$profile" && SELECTED+=("$t")
+		done
+	fi
+	((${#SELECTED[@]})) || die "no tests in profile '$profile' in $TABLE_PATH"
+}
+
+# clear_previous_run DIR: --out may name a folder used before; drop the
+# files a run writes, so results.jsonl and status.tsv hold this run only.
+clear_previous_run() {
+	local t
+	rm -f -- "$1/meta.json" "$1/results.jsonl" "$1/status.tsv" "$1/summary.txt"
+	for t in "${TABLE_TESTS[@]}"; do
+		rm -f -- "$1/$t.ktap" "$1/$t.log"
+	done
+}
+
+# make_outdir [DIR]: create the run folder and set OUT (absolute).
+make_outdir() {
+	local root base n=1
+	if [[ -n $1 ]]; then
+		mkdir -p -- "$1" 2>/dev/null || die "cannot create --out directory $1"
+		OUT=$(cd "$1" && pwd)
+		clear_previous_run "$OUT"
+	else
+		root=${IRQBENCH_RESULTS_ROOT:-$ROOT/results}
+		mkdir -p -- "$root" 2>/dev/null || die "cannot create results directory $root"
+		base=$root/$(date +%Y%m%d-%H%M%S)-$(uname -r)
+		OUT=$base
+		# Two runs in the same second get -2, -3...: mkdir is the lock.
+		until mkdir -- "$OUT" 2>/dev/null; do
+			((++n < 100)) || die "cannot create $base"
+			OUT=$base-$n
+		done
+		OUT=$(cd "$OUT" && pwd)
+		ln -sfn -- "${OUT##*/}" "$root/latest" 2>/dev/null || true
+	fi
+	: >"$OUT/status.tsv"
+}
+
+# The trap only notes the signal and stops the running test; the main loop
+# then writes the summary of what finished and re-raises the signal.
+on_signal() {
+	INTERRUPTED=$1
+	if [[ -n ${CHILD_PID-} ]]; then
+		SPAWN_KILLED=1
+		kill -TERM "$CHILD_PID" 2>/dev/null || true
+	fi
+}
+
+cmd_run() {
+	local profile=quick out='' out_set='' t i=0 n done_count stopped_at='' note=''
+	local -a names=()
+	while (($#)); do
+		case $1 in
+		--profile)
+			(($# >= 2)) || die "option --profile needs an argument (${BUILTIN_PROFILES[*]})"
+			profile=$2
+			shift 2
+			;;
+		--profile=*)
+			profile=${1#*=}
+			shift
+			;;
+		--out)
+			(($# >= 2)) || die "option --out needs a directory"
+			out=$2 out_set=1
+			shift 2
+			;;
+		--out=*)
+			out=${1#*=} out_set=1
+			shift
+			;;
+		-h | --help)
+			usage
+			exit 0
+			;;
+		--)
+			shift
+			names+=("$@")
+			break
+			;;
+		-*) die "unknown option '$1' for run (try 'run.sh help')" ;;
+		*)
+			names+=("$1")
+			shift
+			;;
+		esac
+	done
+	[[ -z $out_set || -n $out ]] || die "option --out needs a directory"
+
+	load_table
+	check_profile "$profile"
+	select_tests "$profile" "${names[@]}"
+	KILL_AFTER=${IRQBENCH_KILL_AFTER:-10}
+	is_uint "$KILL_AFTER" || die "IRQBENCH_KILL_AFTER must be whole seconds, not '$KILL_AFTER'"
+	check_kvm
+
+	PROFILE=$profile
+	BUILD=$(abspath "${IRQBENCH_BUILD:-$ROOT/build}")
+	ARCH=$(uname -m)
+	TEE=(tee)
+	# -p: keep writing the .ktap file if the terminal side goes away.
+	if tee -p /dev/null </dev/null >/dev/null 2>&1; then TEE=(tee -p); fi
+	make_outdir "$out"
+	RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-run.XXXXXX")
+	trap 'rm -rf "$RUN_TMP"' EXIT
+	INTERRUPTED='' CHILD_PID='' SPAWN_KILLED=''
+	trap 'on_signal INT' INT
+	trap 'on_signal TERM' TERM
+	trap 'on_signal HUP' HUP
+
+	if ! IRQBENCH_PROFILE=$PROFILE IRQBENCH_TESTS="${SELECTED[*]}" IRQBENCH_BUILD=$BUILD \
+		IRQBENCH_REPO=$ROOT sh "$ROOT/lib/run/meta.sh" "$OUT"; then
+		warn "could not write $OUT/meta.json; running anyway"
+	fi
+
+	n=${#SELECTED[@]}
+	printf 'irqbench: %d test(s), profile %s, results in %s\n' "$n" "$PROFILE" "$OUT"
+	# run_test is an `if` condition, so errexit is off inside it: nothing a
+	# test (or a helper) does can end the run before the summary.
+	for t in "${SELECTED[@]}"; do
+		[[ -z $INTERRUPTED ]] || break
+		i=$((i + 1))
+		if ! run_test "$t" "$i" "$n"; then
+			stopped_at=$t
+			break
+		fi
+	done
+
+	if [[ -n $INTERRUPTED ]]; then
+		done_count=$(wc -l <"$OUT/status.tsv")
+		note="interrupted by SIG$INTERRUPTED${stopped_at:+ during $stopped_at}: $((n - done_count)) of $n test(s) have no result"
+	fi
+	write_summary "$OUT" "$note"
+	printf 'results: %s\n' "$OUT"
+
+	if [[ -n $INTERRUPTED ]]; then
+		# Die by the same signal, so callers (make, CI, git bisect run)
+		# see an interrupted run rather than a verdict.
+		rm -rf "$RUN_TMP"
+		trap - EXIT "$INTERRUPTED"
+		kill -s "$INTERRUPTED" $$
+		exit 130
+	fi
+	if any_failed "$OUT"; then exit 1; fi
+	exit 0
+}
+
+# run_external NAME SCRIPT ARGS...: hand over to a script that may not
+# exist yet (written separately).
+run_external() {
+	local name=$1 script=$2
+	shift 2
+	[[ -f $script ]] || die "'$name' is not available: ${script#"$ROOT"/} is missing"
+	if [[ -x $script ]]; then exec "$script" "$@"; fi
+	exec bash "$script" "$@"
+}
+
+main() {
+	(($#)) || die "missing command (try 'run.sh help')"
+	local cmd=$1
+	shift
+	case $cmd in
+	help | -h | --help) usage ;;
+	list) cmd_list "$@" ;;
+	run) cmd_run "$@" ;;
+	kernel) run_external kernel "$ROOT/lib/kernel/run-kernel.sh" "$@" ;;
+	bisect) run_external bisect "$ROOT/lib/kernel/bisect.sh" "$@" ;;
+	# Planned commands: dropping lib/run/<command>.sh in place enables one
+	# (it gets the remaining arguments).
+	compare | fixes | plot)
+		[[ -f $ROOT/lib/run/$cmd.sh ]] || die "$cmd: not implemented yet"
+		run_external "$cmd" "$ROOT/lib/run/$cmd.sh" "$@"
+		;;
+	*) die "unknown command '$cmd' (try 'run.sh help')" ;;
+	esac
+}
+
+main "$@"
