@@ -88,6 +88,8 @@ endif
 # ---- build ------------------------------------------------------------------
 
 CFLAGS_IRQBENCH := $(filter-out -Wno-gnu-variable-sized-type-not-at-end,$(SELFTESTS_CFLAGS)) -I$(TOP) -I$(BUILD) -include $(BUILD)/lib_features.h
+# Older trees (6.1) leave _GNU_SOURCE to each test.
+CFLAGS_IRQBENCH += $(if $(filter -D_GNU_SOURCE%,$(SELFTESTS_CFLAGS)),,-D_GNU_SOURCE)
 # One interposition point: lib/kvm_compat.c wraps ioctl() to pick the
 # irqchip kind per VM and to run the 6.8+ lib on older kernels.
 LDFLAGS_IRQBENCH := $(SELFTESTS_LDFLAGS) -Wl,--wrap=ioctl

@@ -33,12 +33,15 @@ static void ioapic_write_rte(uint8_t pin, uint8_t vector, uint8_t dest)
 
 static bool vector_in_service(uint8_t vector)
 {
-	return xapic_read_reg(APIC_ISR + 0x10 * (vector / 32)) & (1u << (vector % 32));
+	return xapic_read_reg(APIC_ISR + 0x10 * (vector / 32)) &
+	       (1u << (vector % 32));
 }
 
 static void device_ack(void)
 {
-	asm volatile("outb %%al, %%dx" : : "a"(0), "d"(EOI_REUSE_DEVICE_ACK_PORT));
+	asm volatile("outb %%al, %%dx"
+		     :
+		     : "a"(0), "d"(EOI_REUSE_DEVICE_ACK_PORT));
 }
 
 /* Halts with interrupts enabled until *@counter reaches @target. */
@@ -106,14 +109,16 @@ void eoi_reuse_isr_new_vector(struct ex_regs *regs)
 static void send_ipi(uint8_t dest, uint32_t icr)
 {
 	xapic_write_reg(APIC_ICR2, (uint32_t)dest << 24);
-	xapic_write_reg(APIC_ICR, icr | APIC_DM_FIXED | APIC_INT_ASSERT | P.vector);
+	xapic_write_reg(APIC_ICR,
+			icr | APIC_DM_FIXED | APIC_INT_ASSERT | P.vector);
 }
 
 static void wait_redelivery(void)
 {
 	uint64_t deadline = rdtsc() + P.redelivery_wait_tsc;
 
-	while (!S.redelivered_vcpu0 && !S.redelivered_peer && rdtsc() < deadline)
+	while (!S.redelivered_vcpu0 && !S.redelivered_peer &&
+	       rdtsc() < deadline)
 		cpu_relax();
 }
 

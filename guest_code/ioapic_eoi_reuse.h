@@ -12,24 +12,24 @@
 #include <stdint.h>
 
 enum eoi_reuse_reprogram {
-	REPROGRAM_NONE,	  /* control: the route stays aimed at vCPU 0 */
-	REPROGRAM_DEST,	  /* destination moved to the peer's APIC ID */
+	REPROGRAM_NONE, /* control: the route stays aimed at vCPU 0 */
+	REPROGRAM_DEST, /* destination moved to the peer's APIC ID */
 	REPROGRAM_VECTOR, /* vector changed to new_vector, same destination */
 };
 
 enum eoi_reuse_source {
 	REUSE_SELF_IPI, /* vCPU 0 sends V to itself */
 	REUSE_PEER_IPI, /* vCPU 1 sends V to vCPU 0 */
-	REUSE_MSI,	/* the host sends V as an edge MSI (KVM_SIGNAL_MSI) */
+	REUSE_MSI, /* the host sends V as an edge MSI (KVM_SIGNAL_MSI) */
 };
 
 /* GUEST_SYNC stages: the host acts on each. */
 enum eoi_reuse_stage {
-	STAGE_ROUTED = 1,   /* RTE programmed: the host asserts the line */
-	STAGE_IN_ISR,	    /* in V's ISR, before the reprogram */
-	STAGE_AFTER_EOI,    /* first ISR done, redelivery waited for */
-	STAGE_REUSE_START,  /* tallies snapshot; MSI source starts */
-	STAGE_REUSE_DONE,   /* tallies snapshot */
+	STAGE_ROUTED = 1, /* RTE programmed: the host asserts the line */
+	STAGE_IN_ISR, /* in V's ISR, before the reprogram */
+	STAGE_AFTER_EOI, /* first ISR done, redelivery waited for */
+	STAGE_REUSE_START, /* tallies snapshot; MSI source starts */
+	STAGE_REUSE_DONE, /* tallies snapshot */
 };
 
 /* Registers not in every tree's apic.h. */
@@ -38,6 +38,9 @@ enum eoi_reuse_stage {
 #endif
 #ifndef APIC_LVT0
 #define APIC_LVT0 0x350
+#endif
+#ifndef APIC_LVT_MASKED
+#define APIC_LVT_MASKED (1 << 16)
 #endif
 
 /* The "device": a guest write to this port acknowledges it (line low). */
@@ -61,7 +64,7 @@ struct eoi_reuse_state {
 	volatile uint32_t first_isr_done;
 	/* Redeliveries of the still-asserted line after the first EOI. */
 	volatile uint32_t redelivered_vcpu0; /* V (control) or new_vector */
-	volatile uint32_t redelivered_peer;  /* V on the new destination */
+	volatile uint32_t redelivered_peer; /* V on the new destination */
 	/* Reuse interrupts handled on vCPU 0. */
 	volatile uint32_t reused;
 	/* V found in service after its handlers returned (platform quirk). */

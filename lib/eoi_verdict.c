@@ -26,7 +26,8 @@ enum eoi_verdict eoi_verdict(const struct eoi_observation *o)
 const char *eoi_verdict_name(enum eoi_verdict v)
 {
 	static const char *const names[] = {
-		"not-provoked", "lost-eoi", "stale-exits", "fixed", "unmeasured", "ambiguous",
+		"not-provoked", "lost-eoi",   "stale-exits",
+		"fixed",	"unmeasured", "ambiguous",
 	};
 
 	return names[v];

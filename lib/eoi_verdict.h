@@ -11,17 +11,17 @@
 
 enum eoi_verdict {
 	VERDICT_NOT_PROVOKED, /* V was not in service inside its ISR */
-	VERDICT_LOST_EOI,     /* the in-service EOI never reached the IOAPIC */
-	VERDICT_STALE_EXITS,  /* about one exit per reuse: fix absent */
-	VERDICT_FIXED,	      /* at most one exit */
-	VERDICT_UNMEASURED,   /* provoked, but exits cannot be counted here */
-	VERDICT_AMBIGUOUS,    /* a count between the two thresholds */
+	VERDICT_LOST_EOI, /* the in-service EOI never reached the IOAPIC */
+	VERDICT_STALE_EXITS, /* about one exit per reuse: fix absent */
+	VERDICT_FIXED, /* at most one exit */
+	VERDICT_UNMEASURED, /* provoked, but exits cannot be counted here */
+	VERDICT_AMBIGUOUS, /* a count between the two thresholds */
 };
 
 struct eoi_observation {
 	bool in_service_guest; /* ISR bit read by the guest in its ISR */
-	bool in_service_host;  /* ISR bit in KVM_GET_LAPIC at that point */
-	bool eoi_checked;      /* whether this variant judges the EOI path */
+	bool in_service_host; /* ISR bit in KVM_GET_LAPIC at that point */
+	bool eoi_checked; /* whether this variant judges the EOI path */
 	bool eoi_reached_ioapic;
 	bool exits_measurable;
 	uint64_t reuse_exits; /* EOI exits of V during the reuse phase */

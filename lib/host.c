@@ -6,13 +6,15 @@
 
 #include "lib/host.h"
 
-bool host_module_param(const char *module, const char *param, char *buf, int size)
+bool host_module_param(const char *module, const char *param, char *buf,
+		       int size)
 {
 	char path[256];
 	FILE *f;
 	bool ok;
 
-	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module, param);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module,
+		 param);
 	f = fopen(path, "r");
 	if (!f)
 		return false;
@@ -45,7 +47,8 @@ static void read_cpu_model(char *buf, int size)
 
 void host_facts_read(struct host_facts *h)
 {
-	static const char *const vendors[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+	static const char *const vendors[] = { "kvm_intel", "kvm_amd",
+					       "kvm_pvm" };
 	struct utsname u;
 	char path[64], val[16];
 	unsigned int i;
@@ -58,7 +61,8 @@ void host_facts_read(struct host_facts *h)
 	for (i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
 		snprintf(path, sizeof(path), "/sys/module/%s", vendors[i]);
 		if (!access(path, F_OK)) {
-			snprintf(h->kvm_module, sizeof(h->kvm_module), "%s", vendors[i]);
+			snprintf(h->kvm_module, sizeof(h->kvm_module), "%s",
+				 vendors[i]);
 			break;
 		}
 	}

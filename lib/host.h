@@ -16,6 +16,7 @@ struct host_facts {
 
 void host_facts_read(struct host_facts *h);
 /* Reads /sys/module/@module/parameters/@param into @buf; false if absent. */
-bool host_module_param(const char *module, const char *param, char *buf, int size);
+bool host_module_param(const char *module, const char *param, char *buf,
+		       int size);
 
 #endif

@@ -11,8 +11,8 @@
 /* Bits the guest cannot write: delivery status and remote IRR. */
 #define RTE_RO_BITS ((1ull << 12) | RTE_REMOTE_IRR)
 
-void ioapic_model_init(struct ioapic_model *m, const struct ioapic_model_ops *ops,
-		       void *owner)
+void ioapic_model_init(struct ioapic_model *m,
+		       const struct ioapic_model_ops *ops, void *owner)
 {
 	int pin;
 
@@ -23,7 +23,8 @@ void ioapic_model_init(struct ioapic_model *m, const struct ioapic_model_ops *op
 		m->rte[pin] = RTE_MASKED;
 }
 
-void ioapic_model_msi(const struct ioapic_model *m, int pin, struct ioapic_msi *msi)
+void ioapic_model_msi(const struct ioapic_model *m, int pin,
+		      struct ioapic_msi *msi)
 {
 	uint64_t e = m->rte[pin];
 

@@ -34,7 +34,8 @@ struct ioapic_msi {
 struct ioapic_model;
 
 struct ioapic_model_ops {
-	void (*send_msi)(struct ioapic_model *m, int pin, const struct ioapic_msi *msi);
+	void (*send_msi)(struct ioapic_model *m, int pin,
+			 const struct ioapic_msi *msi);
 	/* Redirection entries changed: republish the pins' routes. */
 	void (*routes_changed)(struct ioapic_model *m);
 };
@@ -50,15 +51,17 @@ struct ioapic_model {
 	uint64_t eois, eois_matched, deliveries[IOAPIC_PINS];
 };
 
-void ioapic_model_init(struct ioapic_model *m, const struct ioapic_model_ops *ops,
-		       void *owner);
+void ioapic_model_init(struct ioapic_model *m,
+		       const struct ioapic_model_ops *ops, void *owner);
 uint32_t ioapic_model_read(struct ioapic_model *m, uint64_t offset);
-void ioapic_model_write(struct ioapic_model *m, uint64_t offset, uint32_t value);
+void ioapic_model_write(struct ioapic_model *m, uint64_t offset,
+			uint32_t value);
 void ioapic_model_set_line(struct ioapic_model *m, int pin, bool asserted);
 /* An EOI broadcast for @vector: clears remote IRR, re-delivers live lines. */
 void ioapic_model_eoi(struct ioapic_model *m, uint8_t vector);
 /* The MSI that pin @pin sends now (also its GSI route). */
-void ioapic_model_msi(const struct ioapic_model *m, int pin, struct ioapic_msi *msi);
+void ioapic_model_msi(const struct ioapic_model *m, int pin,
+		      struct ioapic_msi *msi);
 bool ioapic_model_remote_irr(const struct ioapic_model *m, int pin);
 
 #endif

@@ -48,8 +48,9 @@ void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 	if (r == KTAP_SKIP && !k->first_skip[0])
 		snprintf(k->first_skip, sizeof(k->first_skip), "%s", text);
 
-	fprintf(k->out, "%s %u %s", r == KTAP_PASS || r == KTAP_SKIP ? "ok" : "not ok",
-		++k->number, name);
+	fprintf(k->out, "%s %u %s",
+		r == KTAP_PASS || r == KTAP_SKIP ? "ok" : "not ok", ++k->number,
+		name);
 	if (text[0] || directive[r][0])
 		fprintf(k->out, " # %s%s", directive[r], text);
 	fputc('\n', k->out);

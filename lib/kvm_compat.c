@@ -60,7 +60,8 @@ static int set_memory_region(int vm_fd, struct kvm_userspace_memory_region2 *r2)
 	static int has_region2 = -1;
 
 	if (has_region2 < 0)
-		has_region2 = __real_ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2) > 0;
+		has_region2 = __real_ioctl(vm_fd, KVM_CHECK_EXTENSION,
+					   KVM_CAP_USER_MEMORY2) > 0;
 	if (has_region2)
 		return __real_ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, r2);
 	/* guest_memfd has no pre-6.8 equivalent. */

@@ -15,8 +15,8 @@
 
 enum irqchip_kind {
 	IRQCHIP_KERNEL, /* in-kernel LAPIC, IOAPIC and PIC (the lib's default) */
-	IRQCHIP_SPLIT,	/* in-kernel LAPIC, IOAPIC in userspace (24 pins) */
-	IRQCHIP_NONE,	/* everything in userspace */
+	IRQCHIP_SPLIT, /* in-kernel LAPIC, IOAPIC in userspace (24 pins) */
+	IRQCHIP_NONE, /* everything in userspace */
 };
 
 #define SPLIT_IRQCHIP_PINS 24

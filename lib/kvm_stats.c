@@ -20,7 +20,8 @@ int kvm_stats_open(struct kvm_stats *s, int kvm_fd)
 	s->desc_size = sizeof(struct kvm_stats_desc) + s->header.name_size;
 	bytes = s->desc_size * s->header.num_desc;
 	s->descs = malloc(bytes);
-	if (!s->descs || pread(s->fd, s->descs, bytes, s->header.desc_offset) != (ssize_t)bytes)
+	if (!s->descs || pread(s->fd, s->descs, bytes, s->header.desc_offset) !=
+				 (ssize_t)bytes)
 		goto fail;
 	return 0;
 fail:
@@ -43,13 +44,15 @@ bool kvm_stats_read(struct kvm_stats *s, const char *name, uint64_t *value)
 	uint32_t i, j;
 
 	for (i = 0; i < s->header.num_desc; i++) {
-		struct kvm_stats_desc *d = (void *)(s->descs + i * s->desc_size);
+		struct kvm_stats_desc *d =
+			(void *)(s->descs + i * s->desc_size);
 		size_t n = d->size < 64 ? d->size : 64;
 
 		if (strcmp(d->name, name))
 			continue;
 		if (pread(s->fd, data, n * sizeof(uint64_t),
-			  s->header.data_offset + d->offset) != (ssize_t)(n * sizeof(uint64_t)))
+			  s->header.data_offset + d->offset) !=
+		    (ssize_t)(n * sizeof(uint64_t)))
 			return false;
 		*value = 0;
 		for (j = 0; j < n; j++)

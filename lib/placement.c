@@ -32,8 +32,10 @@ int placement_node_cpus(int node, int *cpus, int max)
 		return -EINVAL;
 	}
 	sched_getaffinity(0, sizeof(allowed), &allowed);
-	for (cpu = 0; cpu < (int)mask->size && cpu < CPU_SETSIZE && n < max; cpu++)
-		if (numa_bitmask_isbitset(mask, cpu) && CPU_ISSET(cpu, &allowed))
+	for (cpu = 0; cpu < (int)mask->size && cpu < CPU_SETSIZE && n < max;
+	     cpu++)
+		if (numa_bitmask_isbitset(mask, cpu) &&
+		    CPU_ISSET(cpu, &allowed))
 			cpus[n++] = cpu;
 	numa_free_cpumask(mask);
 	return n;

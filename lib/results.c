@@ -29,7 +29,8 @@ void results_open(struct results *r, const char *test, const char *dir)
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
 	r->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (r->fd < 0) {
-		fprintf(stderr, "irqbench: cannot open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "irqbench: cannot open %s: %s\n", path,
+			strerror(errno));
 		exit(1);
 	}
 }
@@ -71,7 +72,8 @@ static void record_write(struct results *r, struct json *j, const char *metric)
 	size_t len;
 
 	if (!text) {
-		fprintf(stderr, "irqbench: record for %s too large, dropped\n", metric);
+		fprintf(stderr, "irqbench: record for %s too large, dropped\n",
+			metric);
 		return;
 	}
 	if (r->fd < 0)
@@ -80,7 +82,8 @@ static void record_write(struct results *r, struct json *j, const char *metric)
 	/* One write() per line: O_APPEND keeps lines whole. */
 	j->buf[len] = '\n';
 	if (write(r->fd, text, len + 1) != (ssize_t)(len + 1))
-		fprintf(stderr, "irqbench: writing a record failed: %s\n", strerror(errno));
+		fprintf(stderr, "irqbench: writing a record failed: %s\n",
+			strerror(errno));
 	j->buf[len] = '\0';
 }
 

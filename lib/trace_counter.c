@@ -21,7 +21,8 @@ static int read_event_id(const char *system, const char *event, long *id)
 	FILE *f;
 
 	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/events/%s/%s/id", tracefs_dirs[i], system, event);
+		snprintf(path, sizeof(path), "%s/events/%s/%s/id",
+			 tracefs_dirs[i], system, event);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
@@ -48,25 +49,29 @@ int trace_counter_open(struct trace_counter *tc, const char *system,
 		/* tracefs may simply not be mounted yet. */
 		mount("nodev", tracefs_dirs[0], "tracefs", 0, NULL);
 		if (read_event_id(system, event, &id)) {
-			snprintf(tc->why, sizeof(tc->why), "no tracepoint %s:%s in tracefs",
-				 system, event);
+			snprintf(tc->why, sizeof(tc->why),
+				 "no tracepoint %s:%s in tracefs", system,
+				 event);
 			return -1;
 		}
 	}
 	attr.config = id;
 	for (cpu = 0; cpu < ncpus && cpu < TRACE_COUNTER_MAX_CPUS; cpu++) {
-		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1,
+			     PERF_FLAG_FD_CLOEXEC);
 		if (fd < 0 && errno == ENODEV)
 			continue; /* offline CPU */
 		if (fd < 0) {
-			snprintf(tc->why, sizeof(tc->why), "perf_event_open(%s:%s): %s",
-				 system, event, strerror(errno));
+			snprintf(tc->why, sizeof(tc->why),
+				 "perf_event_open(%s:%s): %s", system, event,
+				 strerror(errno));
 			goto fail;
 		}
 		tc->fds[tc->nr_fds++] = fd;
 		if (filter && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter)) {
-			snprintf(tc->why, sizeof(tc->why), "filter '%s' on %s:%s: %s", filter,
-				 system, event, strerror(errno));
+			snprintf(tc->why, sizeof(tc->why),
+				 "filter '%s' on %s:%s: %s", filter, system,
+				 event, strerror(errno));
 			goto fail;
 		}
 	}

@@ -15,13 +15,14 @@ static void watchdog_fire(int sig)
 	(void)sig;
 	/* Not async-signal-safe, but the process is about to die anyway. */
 	fflush(stdout);
-	printf("# watchdog: no result after %u s, stage: %s\n", armed_seconds, current_stage);
+	printf("# watchdog: no result after %u s, stage: %s\n", armed_seconds,
+	       current_stage);
 	if (dump_fn)
 		dump_fn();
 	printf("Bail out! watchdog timeout in stage %s\n", current_stage);
 	fflush(stdout);
-	fprintf(stderr, "watchdog: timeout after %u s in stage %s\n", armed_seconds,
-		current_stage);
+	fprintf(stderr, "watchdog: timeout after %u s in stage %s\n",
+		armed_seconds, current_stage);
 	_exit(1);
 }
 

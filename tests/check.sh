@@ -11,7 +11,7 @@ mkdir -p "$logs"
 passed=0 failed=0 skipped=0
 
 run_one() {
-	local name=$1 log=$logs/$1.log rc start=$SECONDS
+	local name=$1 log=$logs/${1//\//-}.log rc start=$SECONDS
 	shift
 	"$@" >"$log" 2>&1
 	rc=$?

@@ -105,9 +105,10 @@ static void dump_run(void)
 	printf("# state of %s: first_isr_done %u in_service %u redelivered vcpu0 %u peer %u "
 	       "reuse_phase %u reused %u of %u; MSIs sent %u coalesced %u; "
 	       "EOI exits of V on vCPU0 %lu\n",
-	       r->v->name, st->first_isr_done, st->in_service_in_isr, st->redelivered_vcpu0,
-	       st->redelivered_peer, st->reuse_phase, st->reused, r->reuses, r->msis_sent,
-	       r->msis_coalesced, (uint64_t)r->eoi_exits[0][EOI_VECTOR]);
+	       r->v->name, st->first_isr_done, st->in_service_in_isr,
+	       st->redelivered_vcpu0, st->redelivered_peer, st->reuse_phase,
+	       st->reused, r->reuses, r->msis_sent, r->msis_coalesced,
+	       (uint64_t)r->eoi_exits[0][EOI_VECTOR]);
 }
 
 /* ---- the line and the IOAPIC ---------------------------------------------- */
@@ -121,7 +122,8 @@ static int signal_msi(struct kvm_vm *vm, struct kvm_msi *msi)
 	return ret;
 }
 
-static void split_send_msi(struct ioapic_model *m, int pin, const struct ioapic_msi *msi)
+static void split_send_msi(struct ioapic_model *m, int pin,
+			   const struct ioapic_msi *msi)
 {
 	struct run *r = m->owner;
 	struct kvm_msi kmsi = {
@@ -141,7 +143,8 @@ static void split_routes_changed(struct ioapic_model *m)
 	struct ioapic_msi msi;
 	int pin, n = 0;
 
-	routing = calloc(1, sizeof(*routing) + IOAPIC_PINS * sizeof(routing->entries[0]));
+	routing = calloc(1, sizeof(*routing) +
+				    IOAPIC_PINS * sizeof(routing->entries[0]));
 	TEST_ASSERT(routing, "out of memory");
 	for (pin = 0; pin < IOAPIC_PINS; pin++) {
 		if (m->rte[pin] & RTE_MASKED)
@@ -207,7 +210,7 @@ static void *msi_injector(void *arg)
 	struct run *r = arg;
 	struct kvm_msi msi = {
 		.address_lo = 0xfee00000, /* physical APIC ID 0 */
-		.data = EOI_VECTOR,	  /* fixed, edge */
+		.data = EOI_VECTOR, /* fixed, edge */
 	};
 	uint32_t i;
 
@@ -253,9 +256,11 @@ static void handle_stage(struct run *r, uint64_t stage)
 		if (r->kvm_exit_ok)
 			trace_counter_reset(&r->kvm_exit);
 		if (r->vcpu0_stats_ok)
-			kvm_stats_read(&r->vcpu0_stats, "exits", &r->vcpu0_exits_before);
+			kvm_stats_read(&r->vcpu0_stats, "exits",
+				       &r->vcpu0_exits_before);
 		if (r->v->source == REUSE_MSI) {
-			TEST_ASSERT(!pthread_create(&r->injector, NULL, msi_injector, r),
+			TEST_ASSERT(!pthread_create(&r->injector, NULL,
+						    msi_injector, r),
 				    "pthread_create");
 			r->injector_running = true;
 		}
@@ -267,7 +272,8 @@ static void handle_stage(struct run *r, uint64_t stage)
 		if (r->kvm_exit_ok)
 			r->kvm_exit_events = trace_counter_read(&r->kvm_exit);
 		if (r->vcpu0_stats_ok &&
-		    kvm_stats_read(&r->vcpu0_stats, "exits", &r->vcpu0_exits_reuse))
+		    kvm_stats_read(&r->vcpu0_stats, "exits",
+				   &r->vcpu0_exits_reuse))
 			r->vcpu0_exits_reuse -= r->vcpu0_exits_before;
 		watchdog_stage("finish");
 		break;
@@ -281,8 +287,10 @@ static void handle_mmio(struct run *r, struct kvm_run *run)
 	uint64_t offset = run->mmio.phys_addr - IOAPIC_DEFAULT_GPA;
 	uint32_t value = 0;
 
-	TEST_ASSERT(r->v->irqchip == IRQCHIP_SPLIT && offset < 0x100 && run->mmio.len == 4,
-		    "unexpected MMIO at 0x%llx len %u", run->mmio.phys_addr, run->mmio.len);
+	TEST_ASSERT(r->v->irqchip == IRQCHIP_SPLIT && offset < 0x100 &&
+			    run->mmio.len == 4,
+		    "unexpected MMIO at 0x%llx len %u", run->mmio.phys_addr,
+		    run->mmio.len);
 	pthread_mutex_lock(&r->lock);
 	if (run->mmio.is_write) {
 		memcpy(&value, run->mmio.data, 4);
@@ -333,8 +341,13 @@ static void *vcpu_thread(void *arg)
 			pthread_mutex_unlock(&r->lock);
 			break;
 		default:
-			TEST_FAIL("vCPU %d: unexpected exit %s", idx,
-				  exit_reason_str(run->exit_reason));
+			TEST_FAIL(
+				"vCPU %d: unexpected exit %s (internal suberror %u), stage %s",
+				idx, exit_reason_str(run->exit_reason),
+				run->exit_reason == KVM_EXIT_INTERNAL_ERROR ?
+					run->internal.suberror :
+					0,
+				r->state ? "running" : "setup");
 		}
 	}
 }
@@ -354,7 +367,8 @@ static void setup_vm(struct run *r)
 	vcpu_init_descriptor_tables(r->vcpu[1]);
 #endif
 	vm_install_exception_handler(r->vm, EOI_VECTOR, eoi_reuse_isr_vector);
-	vm_install_exception_handler(r->vm, EOI_NEW_VECTOR, eoi_reuse_isr_new_vector);
+	vm_install_exception_handler(r->vm, EOI_NEW_VECTOR,
+				     eoi_reuse_isr_new_vector);
 	virt_pg_map(r->vm, APIC_DEFAULT_GPA, APIC_DEFAULT_GPA);
 	virt_pg_map(r->vm, IOAPIC_DEFAULT_GPA, IOAPIC_DEFAULT_GPA);
 
@@ -379,32 +393,41 @@ static void setup_vm(struct run *r)
 	r->vcpu0_stats_ok = !kvm_stats_open(&r->vcpu0_stats, r->vcpu[0]->fd);
 }
 
-static bool in_kernel_exits_countable(const struct results *res, char *why, size_t len)
+static bool in_kernel_exits_countable(const struct results *res, char *why,
+				      size_t len)
 {
 	if (!res->host.apicv) {
-		snprintf(why, len,
-			 "EOI exits not observable in-kernel without APICv (%s: every EOI traps)",
-			 res->host.kvm_module);
+		snprintf(
+			why, len,
+			"EOI exits not observable in-kernel without APICv (%s: every EOI traps)",
+			res->host.kvm_module);
 		return false;
 	}
 	if (strcmp(res->host.kvm_module, "kvm_intel")) {
-		snprintf(why, len, "EOI-induced exit counting is implemented for VMX only (%s)",
-			 res->host.kvm_module);
+		snprintf(
+			why, len,
+			"EOI-induced exit counting is implemented for VMX only (%s)",
+			res->host.kvm_module);
 		return false;
 	}
 	return true;
 }
 
-static void open_counters(struct run *r, const struct results *res, char *why, size_t len)
+static void open_counters(struct run *r, const struct results *res, char *why,
+			  size_t len)
 {
 	char filter[64];
 
 	snprintf(filter, sizeof(filter), "vector == %d", EOI_VECTOR);
-	r->kvm_eoi_ok = !trace_counter_open(&r->kvm_eoi, "kvm", "kvm_eoi", filter);
-	if (r->v->irqchip != IRQCHIP_KERNEL || !in_kernel_exits_countable(res, why, len))
+	r->kvm_eoi_ok =
+		!trace_counter_open(&r->kvm_eoi, "kvm", "kvm_eoi", filter);
+	if (r->v->irqchip != IRQCHIP_KERNEL ||
+	    !in_kernel_exits_countable(res, why, len))
 		return;
-	snprintf(filter, sizeof(filter), "exit_reason == %d", VMX_EXIT_REASON_EOI_INDUCED);
-	r->kvm_exit_ok = !trace_counter_open(&r->kvm_exit, "kvm", "kvm_exit", filter);
+	snprintf(filter, sizeof(filter), "exit_reason == %d",
+		 VMX_EXIT_REASON_EOI_INDUCED);
+	r->kvm_exit_ok =
+		!trace_counter_open(&r->kvm_exit, "kvm", "kvm_exit", filter);
 	if (!r->kvm_exit_ok)
 		snprintf(why, len, "%s", r->kvm_exit.why);
 }
@@ -415,7 +438,8 @@ static void run_vcpus(struct run *r)
 	int i;
 
 	for (i = 0; i < 2; i++)
-		TEST_ASSERT(!pthread_create(&threads[i], NULL, vcpu_thread, r->vcpu[i]),
+		TEST_ASSERT(!pthread_create(&threads[i], NULL, vcpu_thread,
+					    r->vcpu[i]),
 			    "pthread_create");
 	for (i = 0; i < 2; i++)
 		pthread_join(threads[i], NULL);
@@ -430,19 +454,23 @@ static void run_vcpus(struct run *r)
  * EOIs at delivery, level-triggered state is not the guest's to judge.
  */
 static void report_control(struct ktap *k, struct results *res, struct run *r,
-			   const struct eoi_observation *o, const char *why, bool redelivered)
+			   const struct eoi_observation *o, const char *why,
+			   bool redelivered)
 {
 	bool judge_eoi_path = o->in_service_guest && o->in_service_host;
 	char reason[256] = "";
 
 	if (judge_eoi_path && (!redelivered || r->remote_irr_after_eoi))
-		snprintf(reason, sizeof(reason),
-			 "control: line not redelivered after EOI (remote IRR %d, redelivered %d)",
-			 r->remote_irr_after_eoi, redelivered);
-	else if (o->exits_measurable && !eoi_control_sees_exits(o->reuse_exits, r->reuses))
-		snprintf(reason, sizeof(reason),
-			 "control: %lu EOI exits for %u reuses: the counter is blind",
-			 o->reuse_exits, r->reuses);
+		snprintf(
+			reason, sizeof(reason),
+			"control: line not redelivered after EOI (remote IRR %d, redelivered %d)",
+			r->remote_irr_after_eoi, redelivered);
+	else if (o->exits_measurable &&
+		 !eoi_control_sees_exits(o->reuse_exits, r->reuses))
+		snprintf(
+			reason, sizeof(reason),
+			"control: %lu EOI exits for %u reuses: the counter is blind",
+			o->reuse_exits, r->reuses);
 
 	if (reason[0]) {
 		results_text(res, r->v->name, "control", "fail", reason);
@@ -451,20 +479,22 @@ static void report_control(struct ktap *k, struct results *res, struct run *r,
 		results_text(res, r->v->name, "control", "skip", why);
 		ktap_result(k, KTAP_SKIP, r->v->name, "%s", why);
 	} else {
-		snprintf(reason, sizeof(reason), "%lu EOI exits for %u reuses%s", o->reuse_exits,
+		snprintf(reason, sizeof(reason),
+			 "%lu EOI exits for %u reuses%s", o->reuse_exits,
 			 r->reuses, judge_eoi_path ? "; line redelivered" : "");
 		results_text(res, r->v->name, "control", "pass", reason);
 		ktap_result(k, KTAP_PASS, r->v->name, "control: %s", reason);
 	}
 }
 
-static void report(struct ktap *k, struct results *res, struct run *r, const char *why,
-		   uint64_t wall_ns)
+static void report(struct ktap *k, struct results *res, struct run *r,
+		   const char *why, uint64_t wall_ns)
 {
 	const struct variant *v = r->v;
 	uint64_t reuse_exits = r->exits_at_reuse_done - r->exits_at_reuse_start;
 	bool measurable = v->irqchip == IRQCHIP_SPLIT || r->kvm_exit_ok;
-	bool redelivered = r->state->redelivered_peer || r->state->redelivered_vcpu0;
+	bool redelivered = r->state->redelivered_peer ||
+			   r->state->redelivered_vcpu0;
 	struct eoi_observation o = {
 		.in_service_guest = r->state->in_service_in_isr,
 		.in_service_host = r->in_service_host,
@@ -477,33 +507,43 @@ static void report(struct ktap *k, struct results *res, struct run *r, const cha
 		.eoi_checked = v->reprogram == REPROGRAM_DEST,
 		.eoi_reached_ioapic = !r->remote_irr_after_eoi && redelivered,
 		.exits_measurable = measurable,
-		.reuse_exits = v->irqchip == IRQCHIP_SPLIT ? reuse_exits : r->kvm_exit_events,
+		.reuse_exits = v->irqchip == IRQCHIP_SPLIT ? reuse_exits :
+							     r->kvm_exit_events,
 		.reuses = r->reuses,
 	};
 	enum eoi_verdict verdict = eoi_verdict(&o);
 	char reason[256];
 
-	ktap_comment(k, "%s: V=0x%x in service in ISR: guest %d host %d; first EOI exits %lu; "
-		     "remote IRR after EOI %d; redelivered vcpu0 %u peer %u; reuse EOI exits %lu "
-		     "of %u; kvm_eoi %lu; vCPU0 exits %lu",
-		     v->name, EOI_VECTOR, o.in_service_guest, o.in_service_host,
-		     r->first_eoi_exits, r->remote_irr_after_eoi, r->state->redelivered_vcpu0,
-		     r->state->redelivered_peer, o.reuse_exits, r->reuses, r->kvm_eoi_events,
-		     r->vcpu0_exits_reuse);
+	ktap_comment(
+		k,
+		"%s: V=0x%x in service in ISR: guest %d host %d; first EOI exits %lu; "
+		"remote IRR after EOI %d; redelivered vcpu0 %u peer %u; reuse EOI exits %lu "
+		"of %u; kvm_eoi %lu; vCPU0 exits %lu",
+		v->name, EOI_VECTOR, o.in_service_guest, o.in_service_host,
+		r->first_eoi_exits, r->remote_irr_after_eoi,
+		r->state->redelivered_vcpu0, r->state->redelivered_peer,
+		o.reuse_exits, r->reuses, r->kvm_eoi_events,
+		r->vcpu0_exits_reuse);
 
 	results_count(res, v->name, "reuses", "count", r->reuses);
-	results_count(res, v->name, "in_service_in_isr_guest", "bool", o.in_service_guest);
-	results_count(res, v->name, "in_service_in_isr_host", "bool", o.in_service_host);
-	results_count(res, v->name, "first_eoi_exits", "count", r->first_eoi_exits);
-	results_count(res, v->name, "remote_irr_after_eoi", "bool", r->remote_irr_after_eoi);
+	results_count(res, v->name, "in_service_in_isr_guest", "bool",
+		      o.in_service_guest);
+	results_count(res, v->name, "in_service_in_isr_host", "bool",
+		      o.in_service_host);
+	results_count(res, v->name, "first_eoi_exits", "count",
+		      r->first_eoi_exits);
+	results_count(res, v->name, "remote_irr_after_eoi", "bool",
+		      r->remote_irr_after_eoi);
 	results_count(res, v->name, "redelivered", "count",
 		      r->state->redelivered_peer + r->state->redelivered_vcpu0);
 	if (measurable)
-		results_count(res, v->name, "eoi_exits", "count", o.reuse_exits);
+		results_count(res, v->name, "eoi_exits", "count",
+			      o.reuse_exits);
 	else
 		results_skip(res, v->name, "eoi_exits", why);
 	if (r->kvm_eoi_ok)
-		results_count(res, v->name, "kvm_eoi_events", "count", r->kvm_eoi_events);
+		results_count(res, v->name, "kvm_eoi_events", "count",
+			      r->kvm_eoi_events);
 	else
 		results_skip(res, v->name, "kvm_eoi_events", r->kvm_eoi.why);
 	if (r->vcpu0_stats_ok)
@@ -518,47 +558,55 @@ static void report(struct ktap *k, struct results *res, struct run *r, const cha
 
 	switch (verdict) {
 	case VERDICT_NOT_PROVOKED:
-		snprintf(reason, sizeof(reason),
-			 "V=0x%x not in service inside its ISR (guest ISR bit %d, host KVM_GET_LAPIC %d)%s",
-			 EOI_VECTOR, o.in_service_guest, o.in_service_host,
-			 !strcmp(res->host.kvm_module, "kvm_pvm") ?
-				 ": kvm_pvm EOIs at delivery, so the mid-ISR reprogram cannot be provoked" :
-				 "");
+		snprintf(
+			reason, sizeof(reason),
+			"V=0x%x not in service inside its ISR (guest ISR bit %d, host KVM_GET_LAPIC %d)%s",
+			EOI_VECTOR, o.in_service_guest, o.in_service_host,
+			!strcmp(res->host.kvm_module, "kvm_pvm") ?
+				": kvm_pvm EOIs at delivery, so the mid-ISR reprogram cannot be provoked" :
+				"");
 		ktap_result(k, KTAP_SKIP, v->name, "not-provoked: %s", reason);
 		break;
 	case VERDICT_LOST_EOI:
-		snprintf(reason, sizeof(reason),
-			 "EOI of the in-service V never reached the IOAPIC (remote IRR %d, redelivered %d)",
-			 r->remote_irr_after_eoi, redelivered);
+		snprintf(
+			reason, sizeof(reason),
+			"EOI of the in-service V never reached the IOAPIC (remote IRR %d, redelivered %d)",
+			r->remote_irr_after_eoi, redelivered);
 		ktap_result(k, KTAP_FAIL, v->name, "lost-eoi: %s", reason);
 		break;
 	case VERDICT_STALE_EXITS:
-		snprintf(reason, sizeof(reason), "%lu EOI exits for %u reuses of V (fix absent)",
+		snprintf(reason, sizeof(reason),
+			 "%lu EOI exits for %u reuses of V (fix absent)",
 			 o.reuse_exits, r->reuses);
 		ktap_result(k, KTAP_TODO, v->name, "stale-exits: %s", reason);
 		break;
 	case VERDICT_FIXED:
-		snprintf(reason, sizeof(reason), "%lu EOI exits for %u reuses of V", o.reuse_exits,
+		snprintf(reason, sizeof(reason),
+			 "%lu EOI exits for %u reuses of V", o.reuse_exits,
 			 r->reuses);
 		ktap_result(k, KTAP_PASS, v->name, "fixed: %s", reason);
 		break;
 	case VERDICT_UNMEASURED:
-		snprintf(reason, sizeof(reason), "%s; EOI path correct (remote IRR cleared, %s)",
-			 why, redelivered ? "line redelivered" : "no redelivery expected");
+		snprintf(reason, sizeof(reason),
+			 "%s; EOI path correct (remote IRR cleared, %s)", why,
+			 redelivered ? "line redelivered" :
+				       "no redelivery expected");
 		ktap_result(k, KTAP_SKIP, v->name, "unmeasured: %s", reason);
 		break;
 	default:
-		snprintf(reason, sizeof(reason),
-			 "%lu EOI exits for %u reuses: neither <= 1 nor about all", o.reuse_exits,
-			 r->reuses);
+		snprintf(
+			reason, sizeof(reason),
+			"%lu EOI exits for %u reuses: neither <= 1 nor about all",
+			o.reuse_exits, r->reuses);
 		ktap_result(k, KTAP_FAIL, v->name, "ambiguous: %s", reason);
 		break;
 	}
-	results_text(res, v->name, "verdict", eoi_verdict_name(verdict), reason);
+	results_text(res, v->name, "verdict", eoi_verdict_name(verdict),
+		     reason);
 }
 
-static void run_variant(struct ktap *k, struct results *res, const struct variant *v,
-			uint32_t reuses)
+static void run_variant(struct ktap *k, struct results *res,
+			const struct variant *v, uint32_t reuses)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	char why[192] = "";
@@ -587,11 +635,14 @@ static void run_variant(struct ktap *k, struct results *res, const struct varian
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s [--reuses N] [--irqchip split|kernel|all] [--variant SUBSTRING]\n"
-		   "          [--timeout SECONDS] [--list]\n", TEST_NAME);
+	fprintf(f,
+		"usage: %s [--reuses N] [--irqchip split|kernel|all] [--variant SUBSTRING]\n"
+		"          [--timeout SECONDS] [--list]\n",
+		TEST_NAME);
 }
 
-static void __attribute__((noreturn)) bad_option(const char *fmt, const char *arg)
+static void __attribute__((noreturn))
+bad_option(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s: ", TEST_NAME);
 	fprintf(stderr, fmt, arg);
@@ -599,13 +650,16 @@ static void __attribute__((noreturn)) bad_option(const char *fmt, const char *ar
 	exit(2);
 }
 
-static int build_plan(struct variant *plan, int max, const char *irqchip, const char *filter)
+static int build_plan(struct variant *plan, int max, const char *irqchip,
+		      const char *filter)
 {
-	static const enum irqchip_kind chips[] = { IRQCHIP_SPLIT, IRQCHIP_KERNEL };
+	static const enum irqchip_kind chips[] = { IRQCHIP_SPLIT,
+						   IRQCHIP_KERNEL };
 	int c, s, p, n = 0;
 
 	for (c = 0; c < 2; c++) {
-		if (strcmp(irqchip, "all") && strcmp(irqchip, irqchip_name(chips[c])))
+		if (strcmp(irqchip, "all") &&
+		    strcmp(irqchip, irqchip_name(chips[c])))
 			continue;
 		for (s = 0; s < 3; s++) {
 			for (p = 0; p < 3 && n < max; p++) {
@@ -614,7 +668,8 @@ static int build_plan(struct variant *plan, int max, const char *irqchip, const 
 				v->irqchip = chips[c];
 				v->source = s;
 				v->reprogram = p;
-				snprintf(v->name, sizeof(v->name), "%s.%s.%s", irqchip_name(chips[c]),
+				snprintf(v->name, sizeof(v->name), "%s.%s.%s",
+					 irqchip_name(chips[c]),
 					 reprogram_names[p], source_names[s]);
 				if (!filter || strstr(v->name, filter))
 					n++;
@@ -644,16 +699,21 @@ int main(int argc, char *argv[])
 	int opt, i, n;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "n:i:v:t:lh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:i:v:t:lh", opts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'n':
 			reuses = strtoul(optarg, &end, 0);
 			if (*end || !reuses || reuses > 10000000)
-				bad_option("bad --reuses '%s' (1..10000000)", optarg);
+				bad_option("bad --reuses '%s' (1..10000000)",
+					   optarg);
 			break;
 		case 'i':
-			if (strcmp(optarg, "split") && strcmp(optarg, "kernel") && strcmp(optarg, "all"))
-				bad_option("bad --irqchip '%s' (split, kernel or all)", optarg);
+			if (strcmp(optarg, "split") &&
+			    strcmp(optarg, "kernel") && strcmp(optarg, "all"))
+				bad_option(
+					"bad --irqchip '%s' (split, kernel or all)",
+					optarg);
 			irqchip = optarg;
 			break;
 		case 'v':
@@ -680,7 +740,8 @@ int main(int argc, char *argv[])
 
 	n = build_plan(plan, 18, irqchip, filter);
 	if (!n)
-		bad_option("no variant matches '%s'", filter ? filter : irqchip);
+		bad_option("no variant matches '%s'",
+			   filter ? filter : irqchip);
 	if (list) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", plan[i].name);
@@ -694,13 +755,17 @@ int main(int argc, char *argv[])
 	watchdog_arm(timeout, dump_run);
 	results_open(&res, TEST_NAME, NULL);
 	ktap_init(&k, stdout, n);
-	ktap_comment(&k, "host kernel %s, %s, KVM module %s, APICv %s; %lu reuses of V per variant",
-		     res.host.kernel, res.host.cpu, res.host.kvm_module, res.host.apicv ? "on" : "off",
-		     reuses);
+	ktap_comment(
+		&k,
+		"host kernel %s, %s, KVM module %s, APICv %s; %lu reuses of V per variant",
+		res.host.kernel, res.host.cpu, res.host.kvm_module,
+		res.host.apicv ? "on" : "off", reuses);
 	for (i = 0; i < n; i++)
 		run_variant(&k, &res, &plan[i], reuses);
 	if (compat_used_memory_region_v1())
-		ktap_comment(&k, "kernel lacks KVM_SET_USER_MEMORY_REGION2: used the pre-6.8 ioctl");
+		ktap_comment(
+			&k,
+			"kernel lacks KVM_SET_USER_MEMORY_REGION2: used the pre-6.8 ioctl");
 	results_close(&res);
 	return ktap_exit_code(&k);
 }

@@ -27,19 +27,22 @@ static void test_json(void)
 	json_int(&j, NULL, 2);
 	json_end_array(&j);
 	json_end(&j);
-	CHECK(json_text(&j) && !strcmp(json_text(&j),
-				       "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"i\":-42,\"nan\":null,"
-				       "\"o\":{\"t\":true,\"n\":null},\"a\":[1,2]}"),
+	CHECK(json_text(&j) &&
+		      !strcmp(json_text(&j),
+			      "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"i\":-42,\"nan\":null,"
+			      "\"o\":{\"t\":true,\"n\":null},\"a\":[1,2]}"),
 	      "json: escaping, nesting, NaN as null (%s)", buf);
 
 	json_init(&j, buf, 8);
 	json_begin(&j, NULL);
 	json_str(&j, "key", "a long value");
 	json_end(&j);
-	CHECK(json_text(&j) == NULL, "json: overflow is reported, not truncated");
+	CHECK(json_text(&j) == NULL,
+	      "json: overflow is reported, not truncated");
 }
 
-static char *ktap_run(unsigned int planned, const enum ktap_result *r, int n, int *code)
+static char *ktap_run(unsigned int planned, const enum ktap_result *r, int n,
+		      int *code)
 {
 	static char text[1024];
 	FILE *f = fmemopen(text, sizeof(text), "w");
@@ -48,7 +51,8 @@ static char *ktap_run(unsigned int planned, const enum ktap_result *r, int n, in
 
 	ktap_init(&k, f, planned);
 	for (i = 0; i < n; i++)
-		ktap_result(&k, r[i], "t", r[i] == KTAP_PASS ? NULL : "why %d", i);
+		ktap_result(&k, r[i], "t", r[i] == KTAP_PASS ? NULL : "why %d",
+			    i);
 	*code = ktap_exit_code(&k);
 	fclose(f);
 	return text;
@@ -56,23 +60,27 @@ static char *ktap_run(unsigned int planned, const enum ktap_result *r, int n, in
 
 static void test_ktap(void)
 {
-	const enum ktap_result all[] = { KTAP_PASS, KTAP_SKIP, KTAP_TODO, KTAP_FAIL };
+	const enum ktap_result all[] = { KTAP_PASS, KTAP_SKIP, KTAP_TODO,
+					 KTAP_FAIL };
 	const enum ktap_result pass_todo[] = { KTAP_PASS, KTAP_TODO };
 	const enum ktap_result pass_skip[] = { KTAP_PASS, KTAP_SKIP };
 	char *text;
 	int code;
 
 	text = ktap_run(4, all, 4, &code);
-	CHECK(!strcmp(text, "TAP version 13\n1..4\nok 1 t\nok 2 t # SKIP why 1\n"
-			    "not ok 3 t # TODO why 2\nnot ok 4 t # why 3\n"),
+	CHECK(!strcmp(text,
+		      "TAP version 13\n1..4\nok 1 t\nok 2 t # SKIP why 1\n"
+		      "not ok 3 t # TODO why 2\nnot ok 4 t # why 3\n"),
 	      "ktap: the four results are distinct lines");
 	CHECK(code == 1, "ktap: a failure fails the program (exit %d)", code);
 	ktap_run(2, pass_todo, 2, &code);
-	CHECK(code == 0, "ktap: TODO (known unfixed) does not fail (exit %d)", code);
+	CHECK(code == 0, "ktap: TODO (known unfixed) does not fail (exit %d)",
+	      code);
 	ktap_run(2, pass_skip, 2, &code);
 	CHECK(code == 4, "ktap: a skip is never a pass (exit %d)", code);
 	ktap_run(3, pass_todo, 2, &code);
-	CHECK(code == 1, "ktap: fewer results than planned fails (exit %d)", code);
+	CHECK(code == 1, "ktap: fewer results than planned fails (exit %d)",
+	      code);
 }
 
 int main(void)
