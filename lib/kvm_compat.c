@@ -87,6 +87,11 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 	case KVM_CREATE_IRQCHIP:
 		return create_irqchip(fd);
 #ifdef KVM_SET_USER_MEMORY_REGION2
+	case KVM_CHECK_EXTENSION:
+		/* The 6.8+ lib requires it; set_memory_region() provides it. */
+		if ((long)arg == KVM_CAP_USER_MEMORY2)
+			return 1;
+		return __real_ioctl(fd, request, arg);
 	case KVM_SET_USER_MEMORY_REGION2:
 		return set_memory_region(fd, arg);
 #endif
