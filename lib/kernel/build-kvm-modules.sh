@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# build-kvm-modules.sh --kver KVER (--src DIR | --patch FILE) [--force]
+#
+# Rebuild only the KVM modules (kvm.ko, kvm-amd.ko, kvm-intel.ko) out of tree
+# against Debian's linux-headers-KVER, from
+#   --src DIR     a kernel tree (only arch/x86/kvm, virt/kvm and the KVM
+#                 headers are used), or
+#   --patch FILE  a -p1 patch applied to Debian's linux-source-<major.minor>.
+# Prints the directory holding the built .ko files on stdout.
+#
+# Why module-only works: struct kvm_vcpu_arch & co. are private to the KVM
+# modules, so a patch that changes KVM headers is safe as long as all three
+# modules are rebuilt together.  The patched KVM headers are put first on the
+# include path (NOSTDINC_FLAGS precedes the kernel's own -I list); every other
+# header comes from the matching Debian headers package.
+#
+# Cache: <cache>/kvm-modules/<kver>-<sha256 of prepared sources>/.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+kver='' src='' patch='' force=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kver) kver=$2; shift 2 ;;
+	--src) src=$2; shift 2 ;;
+	--patch) patch=$2; shift 2 ;;
+	--force) force=1; shift ;;
+	*) die 2 "unknown argument: $1" ;;
+	esac
+done
+[ -n "$kver" ] || die 2 "--kver is required"
+[ -n "$src$patch" ] || die 2 "need --src DIR or --patch FILE"
+[ -z "$src" ] || [ -z "$patch" ] || die 2 "--src and --patch are exclusive"
+[ -z "$patch" ] || [ -f "$patch" ] || die 2 "patch not found: $patch"
+[ -z "$src" ] || [ -d "$src/arch/x86/kvm" ] || die 2 "$src has no arch/x86/kvm"
+
+# KVM headers that live outside arch/x86/kvm and virt/kvm.  They are copied
+# into the build dir and put first on the include path.
+KVM_HEADER_GLOBS='arch/x86/include/asm/kvm*.h arch/x86/include/uapi/asm/kvm*.h include/linux/kvm*.h include/kvm include/uapi/linux/kvm*.h include/trace/events/kvm.h'
+
+# Headers package matching the image (Debian: linux-headers-<kver>).
+headers=/usr/src/linux-headers-$kver
+ensure_headers() {
+	[ -f "$headers/Module.symvers" ] && return 0
+	ensure_pkgs "linux-headers-$kver" || die 2 "cannot install linux-headers-$kver"
+	[ -f "$headers/Module.symvers" ] || die 2 "$headers/Module.symvers missing"
+}
+
+# Debian's kernel source, subset extracted once per source version.
+# Echoes the extracted tree.
+debian_source_tree() {
+	local series pkg tarball srcver tree members
+	series=$(echo "$kver" | cut -d. -f1,2)
+	pkg=linux-source-$series
+	tarball=/usr/src/$pkg.tar.xz
+	[ -f "$tarball" ] || ensure_pkgs "$pkg" >&2 || die 2 "cannot install $pkg"
+	srcver=$(dpkg-query -W -f='${Version}' "$pkg")
+	# The source must be the same upstream version as the headers/image.
+	case $kver in
+	"${srcver%%-*}"+*|"${srcver%%-*}"-*) ;;
+	*) die 2 "$pkg is $srcver but the image is $kver; install the matching source" ;;
+	esac
+	tree=$CACHE_DIR/linux-source/$srcver
+	if [ ! -f "$tree/.extracted" ]; then
+		log "extracting KVM sources from $tarball (once per version)"
+		rm -rf "$tree" && mkdir -p "$tree"
+		# Whole include dirs: patches may touch any header; cheap compared to xz.
+		members="arch/x86/kvm virt/kvm arch/x86/include include"
+		# shellcheck disable=SC2086,SC2046 # member list, no spaces
+		tar -xJf "$tarball" -C "$tree" --strip-components=1 \
+			$(for m in $members; do echo "$pkg/$m"; done) || die 1 "extracting $tarball failed"
+		touch "$tree/.extracted"
+	fi
+	echo "$tree"
+}
+
+# Copy the sources a KVM build needs from tree $1 into build dir $2, plus any
+# file named in $3 (paths relative to the tree, e.g. those a patch touches).
+stage_sources() {
+	local tree=$1 b=$2 extra=$3 f
+	mkdir -p "$b/arch/x86" "$b/virt"
+	cp -a "$tree/arch/x86/kvm" "$b/arch/x86/"
+	cp -a "$tree/virt/kvm" "$b/virt/"
+	for f in $(cd "$tree" && eval "ls -d $KVM_HEADER_GLOBS 2>/dev/null") $extra; do
+		[ -e "$tree/$f" ] || continue
+		mkdir -p "$b/$(dirname "$f")"
+		cp -a "$tree/$f" "$b/$(dirname "$f")/"
+	done
+}
+
+# Turn arch/x86/kvm/Makefile into an external-module Kbuild: paths that point
+# at $(srctree) (the headers package, which has no KVM sources) are redirected
+# to the staged tree, and the KVM headers are put first on the include path.
+rewrite_makefile() {
+	local b=$1 mk=$1/arch/x86/kvm/Makefile
+	mkdir -p "$b/include/trace"
+	{
+		echo '# Rewritten by irqbench lib/kernel/build-kvm-modules.sh (external build)'
+		echo 'IRQB_TOP := $(src)/../../..'
+		echo 'NOSTDINC_FLAGS += -I$(IRQB_TOP)/arch/x86/include -I$(IRQB_TOP)/include \'
+		echo '	-I$(IRQB_TOP)/arch/x86/include/uapi -I$(IRQB_TOP)/include/uapi'
+		echo '# trace.h uses TRACE_INCLUDE_PATH ../../arch/x86/kvm (relative to include/trace)'
+		echo 'ccflags-y += -I$(IRQB_TOP)/include/trace'
+		sed -e 's|\$(srctree)/arch/x86/kvm|$(src)|g' \
+			-e 's|^include \$(srctree)/virt/kvm/|include $(IRQB_TOP)/virt/kvm/|' "$mk"
+	} >"$mk.new"
+	mv "$mk.new" "$mk"
+}
+
+# Files a -p1 patch touches (so headers outside the default set get staged).
+patched_files() {
+	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1" | sort -u
+}
+
+stage=''
+main() {
+	local tree extra="" hash out
+	ensure_headers
+	if [ -n "$patch" ]; then
+		tree=$(debian_source_tree)
+		extra=$(patched_files "$patch")
+	else
+		tree=$(cd "$src" && pwd)
+	fi
+
+	stage=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-kvm.XXXXXX")
+	trap 'rm -rf "$stage"' EXIT
+	stage_sources "$tree" "$stage" "$extra"
+	if [ -n "$patch" ]; then
+		patch -d "$stage" -p1 --no-backup-if-mismatch -s <"$patch" >&2 ||
+			die 2 "patch $patch does not apply to Debian's $kver source"
+	fi
+	rewrite_makefile "$stage"
+
+	# Key = kernel release + every staged source byte (so edits rebuild).
+	hash=$( (echo "$kver"; cd "$stage" && find . -type f | LC_ALL=C sort | xargs sha256sum) |
+		sha256sum | cut -c1-16)
+	out=$CACHE_DIR/kvm-modules/$kver-$hash
+	if [ -z "$force" ] && [ -f "$out/.built" ]; then
+		log "cached KVM modules: $out"
+		echo "$out"
+		return 0
+	fi
+
+	log "building KVM modules for $kver in $stage (log: $out/build.log)"
+	mkdir -p "$out"
+	local t0=$SECONDS
+	if ! make -C "$headers" M="$stage/arch/x86/kvm" -j"$(nproc)" modules >"$out/build.log" 2>&1; then
+		tail -n 20 "$out/build.log" >&2
+		die 1 "KVM module build failed (see $out/build.log)"
+	fi
+	local ko
+	for ko in kvm kvm-amd kvm-intel; do
+		[ -f "$stage/arch/x86/kvm/$ko.ko" ] || continue
+		# Debug info makes kvm.ko ~24 MB; the initramfs must stay small.
+		strip --strip-debug -o "$out/$ko.ko" "$stage/arch/x86/kvm/$ko.ko"
+		[ "$(module_release "$out/$ko.ko")" = "$kver" ] ||
+			die 1 "built $ko.ko has vermagic $(module_release "$out/$ko.ko"), not $kver"
+	done
+	[ -f "$out/kvm.ko" ] || die 1 "build produced no kvm.ko"
+	echo "$kver" >"$out/.built"
+	log "built KVM modules in $((SECONDS - t0)) s: $out"
+	echo "$out"
+}
+main

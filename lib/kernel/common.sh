@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Shared helpers for lib/kernel/*.sh (sourced, not executed).
+# Keeps the error/exit conventions in one place:
+#   exit 2 = bad input (missing image, no KVM modules, vermagic mismatch, no qemu)
+#   exit 1 = boot or test failure
+
+KERNEL_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$KERNEL_LIB_DIR/../.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this
+CACHE_DIR=${IRQBENCH_CACHE:-$REPO_ROOT/.cache}
+
+# One-line error on stderr, then exit with the given code.
+die() { local code=$1; shift; echo "${0##*/}: error: $*" >&2; exit "$code"; }
+# Progress goes to stderr so stdout stays machine-readable where it matters.
+log() { echo "[${0##*/}] $*" >&2; }
+
+# Install Debian packages only when missing: apt is slow and needs the network.
+ensure_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]}"
+	apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+}
+
+# Kernel release string embedded in a bzImage (the x86 boot header keeps a
+# pointer to it at 0x20e, relative to 0x200), e.g. "6.12.117+deb12-amd64".
+bzimage_release() {
+	local img=$1 off
+	[ "$(dd if="$img" bs=1 skip=514 count=4 2>/dev/null)" = "HdrS" ] || return 1
+	off=$(od -An -tu2 -j 526 -N 2 "$img" | tr -d ' ')
+	[ -n "$off" ] || return 1
+	dd if="$img" bs=1 skip=$((off + 512)) count=256 2>/dev/null | tr '\0' '\n' | head -n1 | cut -d' ' -f1
+}
+
+# vermagic of a module (.ko, .ko.xz, .ko.zst), first word = kernel release.
+module_release() {
+	modinfo -F vermagic "$1" 2>/dev/null | cut -d' ' -f1
+}
+
+# Decompress a module to a plain .ko (busybox insmod cannot read .xz/.zst).
+decompress_ko() {
+	local src=$1 dst=$2
+	case $src in
+	*.ko.xz) xz -dc "$src" >"$dst" ;;
+	*.ko.zst) zstd -qdc "$src" >"$dst" ;;
+	*.ko.gz) gzip -dc "$src" >"$dst" ;;
+	*.ko) cp "$src" "$dst" ;;
+	*) return 1 ;;
+	esac
+}

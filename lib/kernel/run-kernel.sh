@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# run-kernel.sh: boot an x86-64 kernel in QEMU, load its KVM, run irqbench
+# tests inside (nested KVM) and bring the results back.
+#
+# usage: run-kernel.sh (--image BZIMAGE [--modules DIR|none] | --debian 6.1|6.12)
+#          [--accel tcg|kvm] [--cpu MODEL] [--smp N] [--mem MB]
+#          [--timeout S] [--boot-timeout S] [--out DIR] [--profile P]
+#          [--kvm-src DIR | --kvm-patch FILE] [--args "ARGS"] [--append "CMDLINE"] [--no-build]
+#          [--quiet] [TESTS...]
+#
+# TESTS are test names from tests.cfg (binary: build-static/<program>, built
+# with `make static`) or paths to static executables (run without args).
+# No TESTS: every x86_64 test of the profile.  Test args: args.<profile>
+# (default quick) from tests.cfg, or --args for every test named.
+#
+# Results: results/<timestamp>-<kernel release>/ (or --out): meta.json of the
+# GUEST kernel (+ "kernel_runner", and "timing_comparable": false under TCG),
+# results.jsonl, <test>.ktap, <test>.log, status.tsv, dmesg.txt, qemu.log.
+# The results dir is printed last on stdout as "results: DIR".
+#
+# Environment: IRQBENCH_QEMU (QEMU binary), IRQBENCH_TCG_THREAD (single
+# (default) or multi), IRQBENCH_CACHE (downloads and
+# builds, default .cache/), IRQBENCH_STATIC_BUILD (default build-static/).
+#
+# Exit: 0 all tests passed or skipped; 1 boot failure, timeout, a test
+# failed; 2 bad input (missing image, no KVM modules, vermagic mismatch,
+# no qemu, unknown test).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+# shellcheck source=../run/table.sh
+. "$REPO_ROOT/lib/run/table.sh"
+
+QEMU=${IRQBENCH_QEMU:-qemu-system-x86_64}
+
+usage() { sed -n '2,27s/^# \{0,1\}//p' "$0"; }
+
+image='' modules='' debian='' accel=tcg cpu='' smp=2 mem=2048 timeout='' boot_timeout=90
+tcg_thread=${IRQBENCH_TCG_THREAD:-single} append_extra='' out='' profile=quick kvm_src='' kvm_patch='' build=1 quiet=0 tests=() test_args='' have_args=0
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--image) image=$2; shift 2 ;;
+		--modules) modules=$2; shift 2 ;;
+		--debian) debian=$2; shift 2 ;;
+		--accel) accel=$2; shift 2 ;;
+		--cpu) cpu=$2; shift 2 ;;
+		--smp) smp=$2; shift 2 ;;
+		--mem) mem=$2; shift 2 ;;
+		--timeout) timeout=$2; shift 2 ;;
+		--boot-timeout) boot_timeout=$2; shift 2 ;;
+		--out) out=$2; shift 2 ;;
+		--profile) profile=$2; shift 2 ;;
+		--kvm-src) kvm_src=$2; shift 2 ;;
+		--kvm-patch) kvm_patch=$2; shift 2 ;;
+		--args) test_args=$2; have_args=1; shift 2 ;;
+		--append) append_extra=$2; shift 2 ;;
+		--no-build) build=0; shift ;;
+		--quiet) quiet=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		--) shift; tests+=("$@"); break ;;
+		-*) die 2 "unknown option $1 (try --help)" ;;
+		*) tests+=("$1"); shift ;;
+		esac
+	done
+	case $accel in tcg | kvm) ;; *) die 2 "--accel must be tcg or kvm" ;; esac
+	[ -n "$cpu" ] || { [ "$accel" = tcg ] && cpu=EPYC || cpu=host; }
+	[ -z "$kvm_src" ] || [ -z "$kvm_patch" ] || die 2 "--kvm-src and --kvm-patch are exclusive"
+	[ -z "$kvm_patch" ] || [ -f "$kvm_patch" ] || die 2 "no such patch: $kvm_patch"
+	[ -z "$kvm_src" ] || [ -d "$kvm_src" ] || die 2 "no such directory: $kvm_src"
+	[ -z "$kvm_patch" ] || kvm_patch=$(realpath "$kvm_patch")
+	[ -z "$kvm_src" ] || kvm_src=$(realpath "$kvm_src")
+	case $timeout in '' | *[!0-9]*) [ -z "$timeout" ] || die 2 "--timeout wants seconds" ;; esac
+}
+
+# Resolve --debian / --image / --modules into IMAGE, KVER, MODULES.
+KVER=''
+resolve_kernel() {
+	if [ -n "$debian" ]; then
+		[ -z "$image" ] || die 2 "--debian and --image are exclusive"
+		local env
+		env=$("$KERNEL_LIB_DIR/fetch-debian.sh" "$debian") || exit $?
+		eval "$env"
+		image=$IMAGE
+		[ -n "$modules" ] || modules=$MODULES
+	fi
+	[ -n "$image" ] || die 2 "need --image BZIMAGE or --debian 6.1|6.12"
+	[ -f "$image" ] || die 2 "no such kernel image: $image"
+	KVER=$(bzimage_release "$image") || die 2 "$image is not an x86 bzImage"
+	[ -n "$KVER" ] || die 2 "$image has no kernel version string"
+	if [ -z "$modules" ]; then
+		# A kernel installed on this machine: its modules are in /lib/modules.
+		[ -d "/lib/modules/$KVER" ] ||
+			die 2 "no modules for $KVER: pass --modules DIR (lib/modules/$KVER) or --modules none (KVM built in)"
+		modules=/lib/modules/$KVER
+	fi
+	if [ "$modules" != none ]; then
+		[ -d "$modules" ] || die 2 "no such modules dir: $modules"
+		# Accept an install root (INSTALL_MOD_PATH) as well as lib/modules/<ver>.
+		[ -d "$modules/lib/modules/$KVER" ] && modules=$modules/lib/modules/$KVER
+		modules=$(realpath "$modules")
+	fi
+}
+
+# Rebuilt KVM modules for --kvm-src/--kvm-patch (cached by source hash).
+KVM_OVERRIDE='' KVM_SOURCE=packaged
+build_kvm() {
+	[ -n "$kvm_src$kvm_patch" ] || return 0
+	[ "$modules" != none ] || die 2 "--kvm-src/--kvm-patch need packaged modules (not --modules none)"
+	if [ -n "$kvm_patch" ]; then
+		KVM_OVERRIDE=$("$KERNEL_LIB_DIR/build-kvm-modules.sh" --kver "$KVER" --patch "$kvm_patch") || exit $?
+		KVM_SOURCE="patch:$kvm_patch"
+	else
+		KVM_OVERRIDE=$("$KERNEL_LIB_DIR/build-kvm-modules.sh" --kver "$KVER" --src "$kvm_src") || exit $?
+		KVM_SOURCE="src:$kvm_src"
+	fi
+}
+
+# Test list -> $work/tests.tsv (name, host binary, timeout, args).
+STATIC_BUILD=${IRQBENCH_STATIC_BUILD:-$REPO_ROOT/build-static}
+TOTAL_TEST_TIMEOUT=0
+select_tests() {
+	local tsv=$1 t name bin to args need_build=0
+	table_load "$(table_default_file)" || die 2 "bad test table"
+	if [ ${#tests[@]} -eq 0 ]; then
+		for t in $(table_tests); do
+			table_in_profile "$t" "$profile" && table_arch_ok "$t" x86_64 && tests+=("$t")
+		done
+		[ ${#tests[@]} -gt 0 ] || die 2 "no x86_64 tests in profile $profile"
+	fi
+	for t in "${tests[@]}"; do
+		if [[ $t == */* ]]; then
+			[ -x "$t" ] || die 2 "not an executable: $t"
+			continue
+		fi
+		table_has "$t" || die 2 "unknown test: $t (see tests.cfg)"
+		need_build=1
+	done
+	if [ $need_build = 1 ] && [ $build = 1 ]; then
+		log "make static"
+		make -C "$REPO_ROOT" --no-print-directory static >&2 || die 2 "make static failed"
+	fi
+	: >"$tsv"
+	for t in "${tests[@]}"; do
+		if [[ $t == */* ]]; then
+			name=$(basename "$t"); bin=$(realpath "$t"); to=60; args=
+		else
+			name=$t; bin=$STATIC_BUILD/$(table_get "$t" program)
+			to=$(table_get "$t" timeout); args=$(table_args "$t" "$profile")
+		fi
+		[ $have_args = 0 ] || args=$test_args
+		printf '%s\t%s\t%s\t%s\n' "$name" "$bin" "$to" "$args" >>"$tsv"
+		TOTAL_TEST_TIMEOUT=$((TOTAL_TEST_TIMEOUT + to + 10))
+	done
+}
+
+# Start QEMU in the background; console -> qemu.log, results -> results.serial.
+QEMU_PID=''
+start_qemu() {
+	# quiet: console chatter costs 10-20 s under TCG.  panic=-1 + -no-reboot:
+	# a panicking guest ends QEMU at once instead of waiting for the timeout.
+	# Single-threaded TCG by default: with MTTCG (thread=multi) the guest
+	# kernel sometimes oopses on an int3 in __schedule while KVM flips the
+	# preempt-notifier static key (cross-modifying code race; 1 run in 3
+	# here).  It costs little: 14 s vs 13 s for the same run.
+	local accel_opt=$accel
+	[ "$accel" != tcg ] || accel_opt="tcg,thread=$tcg_thread"
+	local initrd=$1 append="console=ttyS0 quiet panic=-1 oops=panic $append_extra"
+	local args=(-nodefaults -no-reboot -display none -machine q35
+		-accel "$accel_opt" -cpu "$cpu" -smp "$smp" -m "$mem"
+		-kernel "$image" -initrd "$initrd" -append "$append"
+		-chardev "file,id=con,path=$out/qemu.log" -serial chardev:con
+		-serial "file:$work/results.serial")
+	echo "$QEMU ${args[*]}" >"$work/qemu.cmd"
+	"$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
+	QEMU_PID=$!
+}
+
+# Wait for QEMU to exit, streaming the console; kill it when it has not
+# reached our init after $boot_timeout s, or is still running after $timeout.
+# Sets WAIT_REASON (empty when QEMU exited by itself).
+WAIT_REASON=''
+wait_qemu() {
+	local t0=$SECONDS tailpid='' start
+	start=$(date +%s.%N)
+	if [ $quiet = 0 ]; then
+		tail -n +1 -F "$out/qemu.log" 2>/dev/null | sed -u 's/^/  | /' &
+		tailpid=$!
+	fi
+	while kill -0 "$QEMU_PID" 2>/dev/null; do
+		if ((SECONDS - t0 >= timeout)); then
+			WAIT_REASON="timed out after ${timeout}s"
+		elif ((SECONDS - t0 >= boot_timeout)) && ! grep -q 'irqbench-guest:' "$out/qemu.log" 2>/dev/null; then
+			WAIT_REASON="kernel did not reach init within ${boot_timeout}s"
+		fi
+		if [ -n "$WAIT_REASON" ]; then
+			kill "$QEMU_PID" 2>/dev/null; sleep 1; kill -9 "$QEMU_PID" 2>/dev/null || true
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$QEMU_PID" 2>/dev/null || true
+	QEMU_ERR=$(grep -v "warning: TCG doesn't support" "$work/qemu.stderr" | tail -n1 || true)
+	BOOT_SECONDS=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	if [ -n "$tailpid" ]; then
+		sleep 0.3 # let tail print the last lines
+		kill "$tailpid" 2>/dev/null || true
+		wait "$tailpid" 2>/dev/null || true
+	fi
+}
+
+# Decode the base64(tar.gz) between the markers on ttyS1 into $out.
+extract_results() {
+	local f=$work/results.serial
+	grep -q IRQBENCH-RESULTS-END "$f" 2>/dev/null || return 1
+	cp "$f" "$out/results.serial"
+	tr -d '\r' <"$f" | sed -n '/^IRQBENCH-RESULTS-BEGIN$/,/^IRQBENCH-RESULTS-END$/p' |
+		sed '1d;$d' | base64 -d | tar -xzf - -C "$out"
+}
+
+# With --kvm-src/--kvm-patch, the guest must have loaded OUR kvm.ko: compare
+# its GNU build ID (guest: /sys/module/kvm/notes) with the rebuilt one.
+check_kvm_override() {
+	[ -n "$KVM_OVERRIDE" ] || return 0
+	local want got
+	want=$(readelf -n "$KVM_OVERRIDE/kvm.ko" | awk '/Build ID:/ { print $3 }')
+	got=$(awk '$1 == "kvm" { print $2 }' "$out/kvm_modules.txt" 2>/dev/null)
+	[ "$want" = "$got" ] && return 0
+	echo "run-kernel.sh: error: guest kvm.ko build ID '${got:-none}' is not the rebuilt '$want'" >&2
+	return 1
+}
+
+# The guest died before sending results: recover each test's KTAP from the
+# console (init tees it there) into <test>.ktap.console, and say which test
+# was running.  Prints a short reason.
+salvage_console() {
+	local log=$out/qemu.log running
+	awk -v out="$out" '
+	/irqbench-guest: .* run / { for (i = 1; i < NF; i++) if ($i == "run") name = $(i + 1)
+	                            file = out "/" name ".ktap.console"; next }
+	/irqbench-guest:/ { file = ""; next }
+	file != "" { print > file }' "$log" 2>/dev/null
+	running=$(awk '/irqbench-guest: .* run / { for (i = 1; i < NF; i++) if ($i == "run") t = $(i + 1) }
+		/irqbench-guest: .* end / { t = "" } END { print t }' "$log" 2>/dev/null)
+	if grep -q 'Kernel panic' "$log" 2>/dev/null; then
+		echo "guest kernel panicked${running:+ while $running ran}"
+	elif [ -n "$running" ]; then
+		echo "guest died while $running ran"
+	elif grep -q 'irqbench-guest:' "$log" 2>/dev/null; then
+		echo "guest reached init but sent no results"
+	else
+		echo "kernel did not reach init (boot failure?)"
+	fi
+}
+
+# Host-side additions to the guest's meta.json.
+annotate_meta() {
+	local m=$out/meta.json qv
+	[ -f "$m" ] || return 0
+	qv=$("$QEMU" --version | head -n1)
+	local runner
+	runner=$(jq -n --arg accel "$accel" --arg cpu "$cpu" --arg image "$image" \
+		--arg kver "$KVER" --arg kvm "$KVM_SOURCE" --arg kvmdir "$KVM_OVERRIDE" --arg qemu "$qv" \
+		--argjson smp "$smp" --argjson boot "$BOOT_SECONDS" \
+		'{accel:$accel, cpu:$cpu, smp:$smp, image:$image, image_release:$kver,
+		  kvm_modules:$kvm, kvm_modules_dir:$kvmdir, qemu:$qemu, boot_to_result_s:$boot}')
+	jq --argjson r "$runner" --argjson tc "$([ "$accel" = tcg ] && echo false || echo true)" \
+		'. + {kernel_runner: $r, timing_comparable: $tc}' "$m" >"$m.tmp" && mv "$m.tmp" "$m"
+}
+
+# One line per test, plus the verdict records of results.jsonl.
+report() {
+	local name rc verdict secs fails=0
+	while IFS=$'\t' read -r name rc verdict secs; do
+		echo "$name: $verdict (exit $rc, ${secs}s)"
+		case $verdict in pass | skip) ;; *) fails=$((fails + 1)) ;; esac
+	done <"$out/status.tsv"
+	if [ -s "$out/results.jsonl" ]; then
+		jq -r 'select(.metric == "verdict") | "  \(.test) \(.variant // "-"): \(.value)"' \
+			"$out/results.jsonl" 2>/dev/null || true
+	fi
+	return $((fails > 0))
+}
+
+main() {
+	parse_args "$@"
+	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (lib/kernel/setup.sh installs qemu-system-x86)"
+	command -v jq >/dev/null || ensure_pkgs jq
+	resolve_kernel
+	build_kvm
+
+	work=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-run.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+	select_tests "$work/tests.tsv"
+	"$KERNEL_LIB_DIR/mkinitramfs.sh" --out "$work/initramfs.cpio.gz" --kver "$KVER" \
+		--modules "$modules" ${KVM_OVERRIDE:+--kvm-override "$KVM_OVERRIDE"} \
+		--tests "$work/tests.tsv" --profile "$profile" || exit $?
+
+	[ -n "$timeout" ] || timeout=$((boot_timeout + TOTAL_TEST_TIMEOUT + 30))
+	[ -n "$out" ] || out=$REPO_ROOT/results/$(date +%Y%m%d-%H%M%S)-$KVER
+	# Never mix two runs' files in one folder.
+	[ ! -e "$out" ] || [ -z "$(ls -A "$out")" ] || die 2 "--out $out exists and is not empty"
+	mkdir -p "$out"
+	out=$(realpath "$out")
+	log "kernel $KVER, KVM $KVM_SOURCE, accel $accel cpu $cpu, timeout ${timeout}s"
+	[ "$accel" = tcg ] && echo "note: --accel tcg: latency/timing figures are emulation cost, not comparable (timing_comparable=false); counts and verdicts are valid"
+
+	start_qemu "$work/initramfs.cpio.gz"
+	wait_qemu
+	cp "$work/qemu.cmd" "$out/"
+	[ -s "$work/qemu.stderr" ] && cp "$work/qemu.stderr" "$out/"
+	if [ -n "$WAIT_REASON" ]; then
+		salvage_console >/dev/null
+		echo "results: $out"
+		die 1 "guest $WAIT_REASON; killed QEMU (console: $out/qemu.log)"
+	fi
+	if ! extract_results; then
+		local why
+		why=$(salvage_console)
+		echo "results: $out"
+		die 1 "$why; no results (console: $out/qemu.log${QEMU_ERR:+, qemu: $QEMU_ERR})"
+	fi
+	check_kvm_override || exit 1
+	annotate_meta
+	log "boot to result: ${BOOT_SECONDS}s"
+	local rc=0
+	report || rc=1
+	echo "results: $out"
+	return $rc
+}
+main "$@"
