@@ -53,7 +53,6 @@ static void service(struct ioapic_model *m, int pin)
 		*e |= RTE_REMOTE_IRR;
 	}
 	ioapic_model_msi(m, pin, &msi);
-	m->deliveries[pin]++;
 	m->ops->send_msi(m, pin, &msi);
 }
 
@@ -129,14 +128,12 @@ void ioapic_model_eoi(struct ioapic_model *m, uint8_t vector)
 {
 	int pin;
 
-	m->eois++;
 	for (pin = 0; pin < IOAPIC_PINS; pin++) {
 		uint64_t *e = &m->rte[pin];
 
 		/* EOIs match by vector, as the IOAPIC's EOI broadcast does. */
 		if ((*e & RTE_VECTOR_MASK) != vector || !(*e & RTE_REMOTE_IRR))
 			continue;
-		m->eois_matched++;
 		*e &= ~RTE_REMOTE_IRR;
 		service(m, pin);
 	}

@@ -47,8 +47,6 @@ struct ioapic_model {
 	uint32_t line; /* pins whose input is asserted */
 	const struct ioapic_model_ops *ops;
 	void *owner;
-	/* Statistics the tests assert on. */
-	uint64_t eois, eois_matched, deliveries[IOAPIC_PINS];
 };
 
 void ioapic_model_init(struct ioapic_model *m,

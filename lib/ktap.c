@@ -25,13 +25,6 @@ void ktap_comment(struct ktap *k, const char *fmt, ...)
 	fflush(k->out);
 }
 
-const char *ktap_result_name(enum ktap_result r)
-{
-	static const char *const names[] = { "pass", "fail", "skip", "todo" };
-
-	return names[r];
-}
-
 void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 		 const char *fmt, ...)
 {
@@ -45,8 +38,6 @@ void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 		va_end(ap);
 	}
 	k->counts[r]++;
-	if (r == KTAP_SKIP && !k->first_skip[0])
-		snprintf(k->first_skip, sizeof(k->first_skip), "%s", text);
 
 	fprintf(k->out, "%s %u %s",
 		r == KTAP_PASS || r == KTAP_SKIP ? "ok" : "not ok", ++k->number,

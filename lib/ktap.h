@@ -21,7 +21,6 @@ struct ktap {
 	unsigned int planned;
 	unsigned int number;
 	unsigned int counts[4];
-	char first_skip[256];
 };
 
 void ktap_init(struct ktap *k, FILE *out, unsigned int planned);
@@ -36,6 +35,5 @@ void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
  * never read as a pass), else 0.
  */
 int ktap_exit_code(const struct ktap *k);
-const char *ktap_result_name(enum ktap_result r);
 
 #endif
