@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,40 @@ void results_close(struct results *r)
 	r->fd = -1;
 }
 
+void results_params(struct results *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->params[0] = '\0';
+	if (!fmt)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->params, sizeof(r->params), fmt, ap);
+	va_end(ap);
+}
+
+static void record_params(struct results *r, struct json *j)
+{
+	char copy[sizeof(r->params)], *save, *kv, *val, *end;
+	double num;
+
+	strcpy(copy, r->params);
+	json_begin(j, "params");
+	for (kv = strtok_r(copy, " ", &save); kv;
+	     kv = strtok_r(NULL, " ", &save)) {
+		val = strchr(kv, '=');
+		if (!val)
+			continue;
+		*val++ = '\0';
+		num = strtod(val, &end);
+		if (*val && !*end)
+			json_num(j, kv, num);
+		else
+			json_str(j, kv, val);
+	}
+	json_end(j);
+}
+
 static void record_begin(struct results *r, struct json *j, const char *variant,
 			 const char *metric, const char *unit)
 {
@@ -51,6 +86,8 @@ static void record_begin(struct results *r, struct json *j, const char *variant,
 	json_str(j, "metric", metric);
 	json_str(j, "unit", unit);
 	json_int(j, "time", (long long)time(NULL));
+	if (r->params[0])
+		record_params(r, j);
 }
 
 /* Host facts close every record: a record is read without meta.json. */
@@ -103,12 +140,21 @@ void results_count(struct results *r, const char *variant, const char *metric,
 void results_samples(struct results *r, const char *variant, const char *metric,
 		     const char *unit, double *samples, size_t n)
 {
+	/* Room for the summary and host, and each sample as %.9g plus a comma. */
+	size_t size = 4096 + n * 20;
 	struct summary s;
-	char buf[2048];
 	struct json j;
+	char *buf;
+	size_t i;
 
+	buf = malloc(size);
+	if (!buf) {
+		fprintf(stderr, "irqbench: no memory for %zu samples of %s\n", n,
+			metric);
+		return;
+	}
 	summarize(samples, n, &s);
-	json_init(&j, buf, sizeof(buf) - 1);
+	json_init(&j, buf, size - 1);
 	record_begin(r, &j, variant, metric, unit);
 	json_begin(&j, "summary");
 	json_int(&j, "n", s.n);
@@ -120,8 +166,13 @@ void results_samples(struct results *r, const char *variant, const char *metric,
 	json_num(&j, "mean", s.mean);
 	json_num(&j, "stddev", s.stddev);
 	json_end(&j);
+	json_begin_array(&j, "samples");
+	for (i = 0; i < n; i++)
+		json_num(&j, NULL, samples[i]);
+	json_end_array(&j);
 	record_end(r, &j);
 	record_write(r, &j, metric);
+	free(buf);
 }
 
 void results_text(struct results *r, const char *variant, const char *metric,

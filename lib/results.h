@@ -17,6 +17,7 @@ struct results {
 	const char *test;
 	struct host_facts host;
 	int timing_comparable; /* 0 under emulation (TCG), from the runner */
+	char params[256]; /* "key=value ..." for the records that follow */
 };
 
 /* @dir NULL: $IRQBENCH_RESULTS_DIR; neither set: records are dropped. */
@@ -24,7 +25,19 @@ void results_open(struct results *r, const char *test, const char *dir);
 void results_close(struct results *r);
 void results_count(struct results *r, const char *variant, const char *metric,
 		   const char *unit, long long value);
-/* Summarizes (and sorts) @samples: n, min, p50, p90, p99, max, mean. */
+/*
+ * Scenario parameters (e.g. "vcpus=64 pcpus=2 source=ipi") attached, as a
+ * "params" object, to every record written until the next call; NULL or ""
+ * clears them.  Values that parse as numbers are written as numbers, so
+ * that plots and comparisons can use them as axes.
+ */
+void results_params(struct results *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * Summarizes (and sorts) @samples: n, min, p50, p90, p99, max, mean; the
+ * raw samples are kept too ("samples": [...]), for significance tests and
+ * distribution plots (run.sh compare, run.sh plot).
+ */
 void results_samples(struct results *r, const char *variant, const char *metric,
 		     const char *unit, double *samples, size_t n);
 void results_text(struct results *r, const char *variant, const char *metric,

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The JSON record and KTAP writers. */
+/* The JSON record, results record and KTAP writers. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "lib/json.h"
 #include "lib/ktap.h"
+#include "lib/results.h"
 #include "tests/unit/unit.h"
 
 static void test_json(void)
@@ -83,9 +86,46 @@ static void test_ktap(void)
 	      code);
 }
 
+/* A sample record keeps its raw samples and the params set before it. */
+static void test_results_record(void)
+{
+	char dir[] = "/tmp/irqbench-unit-XXXXXX", path[64], line[8192];
+	double samples[] = { 3, 1, 2 };
+	struct results r;
+	FILE *f;
+	bool got;
+
+	if (!mkdtemp(dir)) {
+		CHECK(false, "results: mkdtemp");
+		return;
+	}
+	results_open(&r, "unit", dir);
+	results_params(&r, "vcpus=%d source=%s", 64, "ipi");
+	results_samples(&r, "v", "latency", "ns", samples, 3);
+	results_params(&r, NULL);
+	results_count(&r, "v", "count", "events", 7);
+	results_close(&r);
+
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	f = fopen(path, "r");
+	got = f && fgets(line, sizeof(line), f);
+	CHECK(got && strstr(line, "\"params\":{\"vcpus\":64,\"source\":\"ipi\"}") &&
+		      strstr(line, "\"samples\":[1,2,3]") &&
+		      strstr(line, "\"p50\":2"),
+	      "results: samples record has params, raw samples, summary");
+	got = f && fgets(line, sizeof(line), f);
+	CHECK(got && strstr(line, "\"value\":7") && !strstr(line, "params"),
+	      "results: cleared params are not written");
+	if (f)
+		fclose(f);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_json();
+	test_results_record();
 	test_ktap();
 	return unit_exit();
 }
