@@ -90,9 +90,13 @@ endif
 CFLAGS_IRQBENCH := $(filter-out -Wno-gnu-variable-sized-type-not-at-end,$(SELFTESTS_CFLAGS)) -I$(TOP) -I$(BUILD) -include $(BUILD)/lib_features.h
 # Older trees (6.1) leave _GNU_SOURCE to each test.
 CFLAGS_IRQBENCH += $(if $(filter -D_GNU_SOURCE%,$(SELFTESTS_CFLAGS)),,-D_GNU_SOURCE)
+# Every program links all guest_code/ objects (shared payloads); section GC
+# drops the payloads and guest state it does not use, which would otherwise
+# be loaded into every VM and could outgrow its memory.
+CFLAGS_IRQBENCH += -ffunction-sections -fdata-sections
 # One interposition point: lib/kvm_compat.c wraps ioctl() to pick the
 # irqchip kind per VM and to run the 6.8+ lib on older kernels.
-LDFLAGS_IRQBENCH := $(SELFTESTS_LDFLAGS) -Wl,--wrap=ioctl
+LDFLAGS_IRQBENCH := $(SELFTESTS_LDFLAGS) -Wl,--wrap=ioctl -Wl,--gc-sections
 LDLIBS_IRQBENCH := -lnuma -lm $(SELFTESTS_LDLIBS)
 ifeq ($(STATIC),1)
 LDFLAGS_IRQBENCH += -static

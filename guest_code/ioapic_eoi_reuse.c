@@ -139,6 +139,8 @@ void eoi_reuse_guest_vcpu0(void)
 	uint32_t i;
 
 	lapic_setup();
+	while (!S.peer_ready)
+		cpu_relax();
 	ioapic_write_rte(P.pin, P.vector, 0);
 	asm volatile("sti");
 	GUEST_SYNC(STAGE_ROUTED);
@@ -183,6 +185,7 @@ void eoi_reuse_guest_peer(void)
 
 	lapic_setup();
 	asm volatile("sti");
+	S.peer_ready = 1;
 	while (!S.peer_go && !S.done)
 		cpu_relax();
 	if (P.source == REUSE_PEER_IPI) {

@@ -70,6 +70,12 @@ struct eoi_reuse_state {
 	/* V found in service after its handlers returned (platform quirk). */
 	volatile uint32_t stray_in_service;
 	volatile uint32_t reuse_phase;
+	/*
+	 * The peer's APIC is enabled and takes interrupts.  A software-disabled
+	 * APIC drops fixed interrupts, so a redelivery to the peer before this
+	 * would look like a lost EOI.
+	 */
+	volatile uint32_t peer_ready;
 	volatile uint32_t peer_go;
 	volatile uint32_t done;
 };

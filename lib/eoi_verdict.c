@@ -17,7 +17,8 @@ enum eoi_verdict eoi_verdict(const struct eoi_observation *o)
 	if (!o->exits_measurable)
 		return VERDICT_UNMEASURED;
 	if (o->reuse_exits <= 1)
-		return VERDICT_FIXED;
+		return o->vector_left_routes ? VERDICT_UNAFFECTED :
+					       VERDICT_FIXED;
 	if (about_all(o->reuse_exits, o->reuses))
 		return VERDICT_STALE_EXITS;
 	return VERDICT_AMBIGUOUS;
@@ -27,7 +28,7 @@ const char *eoi_verdict_name(enum eoi_verdict v)
 {
 	static const char *const names[] = {
 		"not-provoked", "lost-eoi",   "stale-exits",
-		"fixed",	"unmeasured", "ambiguous",
+		"fixed",	"unmeasured", "ambiguous", "unaffected",
 	};
 
 	return names[v];

@@ -16,6 +16,7 @@ enum eoi_verdict {
 	VERDICT_FIXED, /* at most one exit */
 	VERDICT_UNMEASURED, /* provoked, but exits cannot be counted here */
 	VERDICT_AMBIGUOUS, /* a count between the two thresholds */
+	VERDICT_UNAFFECTED, /* V left every route: no exits expected, none seen */
 };
 
 struct eoi_observation {
@@ -24,6 +25,12 @@ struct eoi_observation {
 	bool eoi_checked; /* whether this variant judges the EOI path */
 	bool eoi_reached_ioapic;
 	bool exits_measurable;
+	/*
+	 * The reprogram changed the vector, so no route uses V any more: every
+	 * kernel drops V at the next scan, with or without the fix.  At most
+	 * one exit then says nothing about the fix ("unaffected").
+	 */
+	bool vector_left_routes;
 	uint64_t reuse_exits; /* EOI exits of V during the reuse phase */
 	uint32_t reuses;
 };

@@ -60,7 +60,7 @@ for v, m in sorted(by.items()):
         check(not provoked and verdict == "not-provoked" and "# SKIP not-provoked" in line
               and m["verdict"]["reason"], f"{v}: not-provoked with its reason on kvm_pvm")
     else:
-        check(verdict in ("not-provoked", "lost-eoi", "stale-exits", "fixed", "unmeasured"),
+        check(verdict in ("not-provoked", "lost-eoi", "stale-exits", "fixed", "unmeasured", "unaffected"),
               f"{v}: a verdict ({verdict})")
         check(provoked or verdict == "not-provoked", f"{v}: no verdict without the precondition")
 # Exit status: a run whose verdicts were not provoked is never a pass.

@@ -47,12 +47,13 @@ case_() {
 }
 
 echo "TAP version 13"
-case_ 1 "stale-exits is bad by default" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=stale-exits split.vector.msi=fixed" --
+case_ 1 "stale-exits is bad by default" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=stale-exits split.vector.msi=unaffected" --
+case_ 0 "fixed plus unaffected vector variants is good" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=fixed split.vector.msi=unaffected" --
 case_ 0 "all fixed is good" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=fixed" --
 case_ 0 "verdict decides even when the test exits 1" STUB_STATUS=fail STUB_RC=1 STUB_VERDICTS="a=fixed" --
 case_ 0 "--good stale-exits --bad fixed (find the fix)" STUB_STATUS=pass STUB_VERDICTS="a=stale-exits" -- --good stale-exits --bad fixed
 case_ 1 "--good stale-exits --bad fixed, fixed is bad" STUB_STATUS=pass STUB_VERDICTS="a=fixed" -- --good stale-exits --bad fixed
-case_ 0 "--variant filters records" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=stale-exits split.vector.msi=fixed" -- --variant split.vector
+case_ 0 "--variant filters records" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=fixed split.vector.msi=stale-exits" -- --variant split.dest
 case_ 0 "--good list with two verdicts" STUB_STATUS=pass STUB_VERDICTS="a=fixed b=lost-eoi" -- --good fixed,lost-eoi
 case_ 125 "only not-provoked is skip" STUB_STATUS=pass STUB_VERDICTS="a=not-provoked" --
 case_ 125 "test SKIP is skip" STUB_STATUS=skip STUB_RC=0 --

@@ -11,7 +11,8 @@
 # TESTS are test names from tests.cfg (binary: build-static/<program>, built
 # with `make static`) or paths to static executables (run without args).
 # No TESTS: every x86_64 test of the profile.  Test args: args.<profile>
-# (default quick) from tests.cfg, or --args for every test named.
+# from tests.cfg, or --args for every test named.  Default profile: nested
+# under TCG (sizes that finish under emulation), quick with --accel kvm.
 #
 # Results: results/<timestamp>-<kernel release>/ (or --out): meta.json of the
 # GUEST kernel (+ "kernel_runner", and "timing_comparable": false under TCG),
@@ -32,10 +33,10 @@ set -euo pipefail
 
 QEMU=${IRQBENCH_QEMU:-qemu-system-x86_64}
 
-usage() { sed -n '2,27s/^# \{0,1\}//p' "$0"; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
 image='' modules='' debian='' accel=tcg cpu='' smp=2 mem=2048 timeout='' boot_timeout=90
-tcg_thread=${IRQBENCH_TCG_THREAD:-single} append_extra='' out='' profile=quick kvm_src='' kvm_patch='' build=1 quiet=0 tests=() test_args='' have_args=0
+tcg_thread=${IRQBENCH_TCG_THREAD:-single} append_extra='' out='' profile='' kvm_src='' kvm_patch='' build=1 quiet=0 tests=() test_args='' have_args=0
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -64,6 +65,7 @@ parse_args() {
 	done
 	case $accel in tcg | kvm) ;; *) die 2 "--accel must be tcg or kvm" ;; esac
 	[ -n "$cpu" ] || { [ "$accel" = tcg ] && cpu=EPYC || cpu=host; }
+	[ -n "$profile" ] || { [ "$accel" = tcg ] && profile=nested || profile=quick; }
 	[ -z "$kvm_src" ] || [ -z "$kvm_patch" ] || die 2 "--kvm-src and --kvm-patch are exclusive"
 	[ -z "$kvm_patch" ] || [ -f "$kvm_patch" ] || die 2 "no such patch: $kvm_patch"
 	[ -z "$kvm_src" ] || [ -d "$kvm_src" ] || die 2 "no such directory: $kvm_src"
@@ -275,7 +277,7 @@ report() {
 		case $verdict in pass | skip) ;; *) fails=$((fails + 1)) ;; esac
 	done <"$out/status.tsv"
 	if [ -s "$out/results.jsonl" ]; then
-		jq -r 'select(.metric == "verdict") | "  \(.test) \(.variant // "-"): \(.value)"' \
+		jq -r 'select(.metric == "verdict") | "  \(.test) \(.variant // "-"): \(.value)\(if .reason then " (\(.reason))" else "" end)"' \
 			"$out/results.jsonl" 2>/dev/null || true
 	fi
 	return $((fails > 0))

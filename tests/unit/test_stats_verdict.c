@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdbool.h>
 
+#include <string.h>
+
 #include "lib/eoi_verdict.h"
 #include "lib/stats.h"
 #include "tests/unit/unit.h"
@@ -68,6 +70,21 @@ static void test_verdict(void)
 	      "verdict: 2 exits: ambiguous");
 	CHECK(verdict(true, true, true, 500) == VERDICT_AMBIGUOUS,
 	      "verdict: N/2: ambiguous");
+	{
+		struct eoi_observation vec = { .in_service_guest = true,
+					       .in_service_host = true,
+					       .exits_measurable = true,
+					       .vector_left_routes = true,
+					       .reuses = 1000 };
+
+		CHECK(eoi_verdict(&vec) == VERDICT_UNAFFECTED &&
+			      !strcmp(eoi_verdict_name(VERDICT_UNAFFECTED),
+				      "unaffected"),
+		      "verdict: vector changed, 0 exits is unaffected, not fixed");
+		vec.reuse_exits = 1000;
+		CHECK(eoi_verdict(&vec) == VERDICT_STALE_EXITS,
+		      "verdict: vector changed, yet every reuse exits: stale-exits");
+	}
 	CHECK(verdict(true, true, false, 0) == VERDICT_UNMEASURED,
 	      "verdict: no counter: unmeasured, never fixed");
 	CHECK(eoi_control_sees_exits(999, 1000) &&
