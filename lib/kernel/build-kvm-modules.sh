@@ -14,7 +14,11 @@
 # include path (NOSTDINC_FLAGS precedes the kernel's own -I list); every other
 # header comes from the matching Debian headers package.
 #
-# Cache: <cache>/kvm-modules/<kver>-<sha256 of prepared sources>/.
+# Cache: $IRQBENCH_KVM_BUILD_CACHE (default ~/.cache/irqbench/kvm-modules,
+# outside the clone: a fresh clone or another worktree reuses a build, which
+# is safe because the key is the kernel release and every source byte)
+# /<kver>-<sha256 of prepared sources>/.  Falls back to <cache>/kvm-modules
+# when that folder cannot be created.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -135,7 +139,9 @@ main() {
 	# Key = kernel release + every staged source byte (so edits rebuild).
 	hash=$( (echo "$kver"; cd "$stage" && find . -type f | LC_ALL=C sort | xargs sha256sum) |
 		sha256sum | cut -c1-16)
-	out=$CACHE_DIR/kvm-modules/$kver-$hash
+	local base=${IRQBENCH_KVM_BUILD_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/irqbench/kvm-modules}
+	mkdir -p "$base" 2>/dev/null || base=$CACHE_DIR/kvm-modules
+	out=$base/$kver-$hash
 	if [ -z "$force" ] && [ -f "$out/.built" ]; then
 		log "cached KVM modules: $out"
 		echo "$out"
