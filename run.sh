@@ -29,13 +29,21 @@ usage() {
 usage: run.sh COMMAND [ARGS]
 
   list [--profile P]     the test table: name, arch, profiles, timeout, description
-  run [TEST...] [--profile P] [--out DIR]
+  run [TEST...] [--profile P] [--out DIR] [--baseline RUN] [--save-baseline NAME]
                          run the named tests, or every test of profile P
                          (default quick; nightly: longer runs); tests for
-                         another arch are reported SKIP
+                         another arch are reported SKIP.  --baseline: then
+                         compare with RUN and exit like compare;
+                         --save-baseline: add the run to results/baselines/NAME
+                         (the newest 5 runs are kept: their spread is noise)
   kernel ARGS...         run in QEMU guests across kernels (lib/kernel/run-kernel.sh)
   bisect ARGS...         bisect a kernel regression (lib/kernel/bisect.sh)
-  compare, fixes, plot   not implemented yet
+  compare RUN_A RUN_B    B against A (a run, or a baseline of runs): medians,
+                         delta, CI, p, exact count differences, verdict
+                         changes; exit 1 if B regressed
+  fixes [RUN]            known fixes (lib/fixes.tsv): present/absent/not
+                         measurable, from RUN's records (default results/latest)
+  plot RUN               redraw the plots tests.cfg declares into RUN/plots/
   help                   this text
 
 run writes results/<YYYYmmdd-HHMMSS>-<uname -r>/ (results/latest points to it),
@@ -48,8 +56,9 @@ or DIR with --out (files of an earlier run in DIR are replaced):
                  per test, written as soon as it finishes
   summary.txt    the final table
 
-Exit status: 0 nothing failed, 1 a test failed, 2 bad usage or no usable
-/dev/kvm, 128+N stopped by signal N.
+Exit status: 0 nothing failed, 1 a test failed (with --baseline: or a
+metric regressed), 2 bad usage or no usable /dev/kvm, 128+N stopped by
+signal N.
 
 Environment:
   IRQBENCH_BUILD         build dir holding the programs (default: build/)
@@ -155,7 +164,9 @@ select_tests() {
 # files a run writes, so results.jsonl and status.tsv hold this run only.
 clear_previous_run() {
 	local t
-	rm -f -- "$1/meta.json" "$1/results.jsonl" "$1/status.tsv" "$1/summary.txt"
+	rm -f -- "$1/meta.json" "$1/results.jsonl" "$1/status.tsv" "$1/summary.txt" \
+		"$1/plot.log" "$1/compare.md"
+	rm -rf -- "$1/plots"
 	for t in "${TABLE_TESTS[@]}"; do
 		rm -f -- "$1/$t.ktap" "$1/$t.log"
 	done
@@ -194,8 +205,48 @@ on_signal() {
 	fi
 }
 
+# is_results DIR: a run folder, or a baseline (a folder of run folders).
+is_results() {
+	local f
+	[[ -f $1/results.jsonl ]] && return 0
+	for f in "$1"/*/results.jsonl; do
+		[[ -f $f ]] && return 0
+	done
+	return 1
+}
+
+# baseline_dir ARG: a results folder, or a name under results/baselines/.
+baseline_dir() {
+	local root=${IRQBENCH_RESULTS_ROOT:-$ROOT/results}
+	if [[ -d $1 ]] && is_results "$1"; then
+		abspath "$1"
+	elif [[ $1 =~ ^[A-Za-z0-9_.-]+$ ]] && is_results "$root/baselines/$1"; then
+		printf '%s\n' "$root/baselines/$1"
+	else
+		return 1
+	fi
+}
+
+# save_baseline NAME: add the finished run to results/baselines/NAME/,
+# which keeps the newest $IRQBENCH_BASELINE_KEEP runs (default 5): compare
+# takes their spread as the run-to-run noise.
+save_baseline() {
+	local dir=${IRQBENCH_RESULTS_ROOT:-$ROOT/results}/baselines/$1
+	local keep=${IRQBENCH_BASELINE_KEEP:-5} old
+	is_uint "$keep" && ((keep > 0)) || keep=5
+	mkdir -p -- "$dir" && rm -rf -- "${dir:?}/${OUT##*/}" &&
+		cp -a -- "$OUT" "$dir/${OUT##*/}" || return 1
+	# Oldest first by results.jsonl time; drop all but the newest $keep.
+	while read -r old; do
+		[[ -n $old ]] && rm -rf -- "${old%/results.jsonl}"
+	done < <(find "$dir" -mindepth 2 -maxdepth 2 -name results.jsonl -printf '%T@ %p\n' |
+		sort -n | head -n "-$keep" | cut -d' ' -f2-)
+	printf 'baseline %s: %s (%d run(s))\n' "$1" "$dir" "$(find "$dir" -mindepth 2 -maxdepth 2 -name results.jsonl | wc -l)"
+}
+
 cmd_run() {
 	local profile=quick out='' out_set='' t i=0 n done_count stopped_at='' note=''
+	local baseline='' save_as='' rc=0 crc=0
 	local -a names=()
 	while (($#)); do
 		case $1 in
@@ -217,6 +268,11 @@ cmd_run() {
 			out=${1#*=} out_set=1
 			shift
 			;;
+		--baseline | --save-baseline)
+			(($# >= 2)) || die "option $1 needs an argument"
+			if [[ $1 == --baseline ]]; then baseline=$2; else save_as=$2; fi
+			shift 2
+			;;
 		-h | --help)
 			usage
 			exit 0
@@ -234,6 +290,12 @@ cmd_run() {
 		esac
 	done
 	[[ -z $out_set || -n $out ]] || die "option --out needs a directory"
+	if [[ -n $baseline ]]; then
+		baseline=$(baseline_dir "$baseline") ||
+			die "--baseline: no results folder or baseline named '$baseline'"
+	fi
+	[[ -z $save_as || $save_as =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] ||
+		die "--save-baseline: bad name '$save_as' (letters, digits, _ . -)"
 
 	load_table
 	check_profile "$profile"
@@ -279,6 +341,10 @@ cmd_run() {
 		note="interrupted by SIG$INTERRUPTED${stopped_at:+ during $stopped_at}: $((n - done_count)) of $n test(s) have no result"
 	fi
 	write_summary "$OUT" "$note"
+	# The plots tests.cfg declares (lib/plot/); never a reason to fail.
+	if [[ -z $INTERRUPTED && -f $ROOT/lib/run/plot.sh ]]; then
+		bash "$ROOT/lib/run/plot.sh" "$OUT" >"$OUT/plot.log" 2>&1 || true
+	fi
 	printf 'results: %s\n' "$OUT"
 
 	if [[ -n $INTERRUPTED ]]; then
@@ -289,8 +355,17 @@ cmd_run() {
 		kill -s "$INTERRUPTED" $$
 		exit 130
 	fi
-	if any_failed "$OUT"; then exit 1; fi
-	exit 0
+	any_failed "$OUT" && rc=1
+	if [[ -n $save_as ]]; then
+		save_baseline "$save_as" || die "could not save the run as baseline '$save_as'"
+	fi
+	if [[ -n $baseline ]]; then
+		printf '\n'
+		bash "$ROOT/lib/run/compare.sh" "$baseline" "$OUT" || crc=$?
+		((crc == 2)) && exit 2
+		((crc == 1)) && rc=1
+	fi
+	exit "$rc"
 }
 
 # run_external NAME SCRIPT ARGS...: hand over to a script that may not

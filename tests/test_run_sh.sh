@@ -143,7 +143,7 @@ test_usage_errors() {
 				"rc=$RC stderr=$(lines "$TMP/err") lines stdout=$(lines "$TMP/out") lines"
 		fi
 	done
-	check "compare: says not implemented yet" grep -q 'not implemented yet' "$TMP/err"
+	check "plot: asks for a results folder" grep -q '^run.sh plot: needs one results folder' "$TMP/err"
 
 	printf '[a]\nprogram = x\ntimout = 3\n' >"$TMP/bad.cfg"
 	RC=0

@@ -30,7 +30,20 @@
 #        profiles (space-separated; empty/absent = only run when named)
 #        timeout (whole seconds > 0; default 90)
 #        args, args.<profile> (args.<profile> wins; split at whitespace,
-#        no quoting), description.
+#        no quoting), description,
+#        metric.<metric> (how run.sh compare judges a metric; grammar below),
+#        plot.<name> (a plot run.sh plot draws from the records; grammar below).
+#   metric.<metric> = lower|higher [floor=N%|floor=N] [stat=pNN]
+#                     smaller/larger is better; changes within the floor (%
+#                     of run A's value, or absolute in the metric's unit) are
+#                     noise; stat: the percentile of samples compared (p50)
+#   metric.<metric> = order BEST > ... > WORST          text values (verdicts);
+#                     values not listed are not judged
+#   metric.<metric> = info                              shown, never judged
+#   plot.<name> = cdf METRIC                            CDF of raw samples
+#   plot.<name> = series METRIC STAT vs PARAM [by PARAM2]
+#   plot.<name> = bars METRIC [STAT]
+#                     STAT: p50 p90 p99 min max mean value
 # Unknown keys, duplicate tests or keys, and malformed lines are errors, so
 # that a typo ("timout") cannot silently change what a nightly run does.
 
@@ -56,6 +69,10 @@ table_parse() {
 		split("program arch profiles timeout description args", k, " ")
 		for (i in k) known[k[i]] = 1
 		nt = 0
+		id = "[A-Za-z0-9_][A-Za-z0-9_.-]*"
+		stat = "(p50|p90|p99|min|max|mean|value)"
+		metric_re = "^((lower|higher)( floor=[0-9]+(\\.[0-9]+)?%?)?( stat=p[0-9]+(\\.[0-9]+)?)?|info|order " id "( > " id ")+)$"
+		plot_re = "^(cdf " id "|series " id " " stat " vs " id "( by " id ")?|bars " id "( " stat ")?)$"
 	}
 	{ sub(/\r$/, "") }                       # tolerate CRLF files
 	/^[ \t]*([#;]|$)/ { next }               # comments, blank lines
@@ -81,8 +98,18 @@ table_parse() {
 		key = trim(substr($0, 1, eq - 1))
 		val = trim(substr($0, eq + 1))
 		gsub(/\t/, " ", val)             # tabs separate the dump fields
-		if (!(key in known) && key !~ /^args\.[A-Za-z0-9_-]+$/)
+		if (!(key in known) && key !~ /^(args\.[A-Za-z0-9_-]+|(metric|plot)\.[A-Za-z0-9_][A-Za-z0-9_.-]*)$/)
 			fail("unknown key \"" key "\" in [" cur "]")
+		if (key ~ /^metric\./) {
+			gsub(/[ ]+/, " ", val)
+			if (val !~ metric_re)
+				fail(key " must be \"lower|higher [floor=N%|floor=N] [stat=pNN]\", \"order A > B ...\" or \"info\", not \"" val "\"")
+		}
+		if (key ~ /^plot\./) {
+			gsub(/[ ]+/, " ", val)
+			if (val !~ plot_re)
+				fail(key " must be \"cdf METRIC\", \"series METRIC STAT vs PARAM [by PARAM]\" or \"bars METRIC [STAT]\", not \"" val "\"")
+		}
 		if ((cur, key) in kv)
 			fail("duplicate key \"" key "\" in [" cur "]")
 		if (key == "timeout" && (val !~ /^[0-9]+$/ || val + 0 == 0))
@@ -108,7 +135,7 @@ table_parse() {
 			printf "%s\ttimeout\t%s\n", t, kv[t, "timeout"]
 			printf "%s\tdescription\t%s\n", t, kv[t, "description"]
 			for (j = 1; j <= nk[t]; j++)
-				if (keys[t, j] ~ /^args/)
+				if (keys[t, j] ~ /^(args|metric\.|plot\.)/)
 					printf "%s\t%s\t%s\n", t, keys[t, j], kv[t, keys[t, j]]
 		}
 	}' "$file"
