@@ -159,6 +159,21 @@ programs: $(PROGRAM_BINS)
 
 unit-tests: $(UNIT_BINS)
 
+# Upstream selftests that benchmarks compare against (lib/bench/), built
+# from the same tree and selftests lib objects as the programs, unmodified
+# (no irqbench lib, no ioctl wrap).  The folder is x86_64/ up to 6.12, x86/ after.
+PEER_NAMES := xapic_ipi_test
+PEER_BINS := $(addprefix $(BUILD)/peer/,$(PEER_NAMES))
+$(PEER_BINS): $(BUILD)/peer/%: $(SELFTESTS_OBJS) $(STRING_OBJS) $(BUILD)/selftests.mk
+	@mkdir -p $(@D)
+	$(quiet) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $(SELFTESTS_CFLAGS) -w $(SELFTESTS_LDFLAGS) \
+		$(firstword $(wildcard $(KVM_DIR)/x86_64/$*.c $(KVM_DIR)/x86/$*.c)) \
+		$(SELFTESTS_OBJS) $(STRING_OBJS) $(SELFTESTS_LDLIBS) -o $@
+
+.PHONY: peers
+peers: $(PEER_BINS)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- entry points -------------------------------------------------------------

@@ -202,3 +202,22 @@ void results_skip(struct results *r, const char *variant, const char *metric,
 	record_end(r, &j);
 	record_write(r, &j, metric);
 }
+
+void results_estimate(struct results *r, const char *variant,
+		      const char *metric, const char *unit, double value,
+		      double ci_low, double ci_high, double ci_level,
+		      const char *method)
+{
+	char buf[2048];
+	struct json j;
+
+	json_init(&j, buf, sizeof(buf) - 1);
+	record_begin(r, &j, variant, metric, unit);
+	json_num(&j, "value", value);
+	json_num(&j, "ci_low", ci_low);
+	json_num(&j, "ci_high", ci_high);
+	json_num(&j, "ci_level", ci_level);
+	json_str(&j, "method", method);
+	record_end(r, &j);
+	record_write(r, &j, metric);
+}

@@ -44,5 +44,14 @@ void results_text(struct results *r, const char *variant, const char *metric,
 		  const char *value, const char *reason);
 void results_skip(struct results *r, const char *variant, const char *metric,
 		  const char *reason);
+/*
+ * An estimate with its confidence interval (e.g. a fitted slope):
+ * "value", "ci_low", "ci_high", "ci_level" and how it was obtained
+ * ("method", e.g. "least squares on per-M medians, bootstrap").
+ */
+void results_estimate(struct results *r, const char *variant,
+		      const char *metric, const char *unit, double value,
+		      double ci_low, double ci_high, double ci_level,
+		      const char *method);
 
 #endif

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Guest code of the halt wakeup scenario (seed 000).  Runs inside the VM;
+ * see halt_wakeup.h for the protocol with the host.
+ */
+#include "apic.h"
+#include "kvm_util.h"
+#include "processor.h"
+
+#include "guest_code/halt_wakeup.h"
+
+struct halt_wakeup_params halt_wakeup_params;
+struct halt_wakeup_state halt_wakeup_state;
+struct halt_wakeup_ipi halt_wakeup_ipi;
+
+#define P halt_wakeup_params
+#define S halt_wakeup_state
+#define I halt_wakeup_ipi
+
+/* Target index of this vCPU: x2APIC ID (= vCPU id) - 1. */
+static uint32_t target_index(void)
+{
+	return (uint32_t)x2apic_read_reg(APIC_ID) - 1;
+}
+
+void halt_wakeup_isr(struct ex_regs *regs)
+{
+	/* First: the latency ends at ISR entry, not after the APIC read. */
+	uint64_t now = rdtsc();
+	struct halt_wakeup_target *t = &S.t[target_index()];
+
+	t->isr_tsc = now;
+	/* The waker reads isr_tsc once it sees the count move. */
+	barrier();
+	t->wakes++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+void halt_wakeup_stop_isr(struct ex_regs *regs)
+{
+	S.t[target_index()].stop_seen++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+static void port_exit(uint16_t port)
+{
+	asm volatile("outb %%al, %%dx" : : "a"(0), "d"(port) : "memory");
+}
+
+static void target(void)
+{
+	struct halt_wakeup_target *t = &S.t[target_index()];
+
+	t->ready_tsc = rdtsc();
+	port_exit(HALT_WAKEUP_READY_PORT);
+	asm volatile("cli");
+	while (!S.stop) {
+		/*
+		 * Armed with IF=0, then sti;hlt (atomic: the interrupt shadow
+		 * covers hlt), so a wakeup sent once armed is taken from hlt.
+		 */
+		t->armed = t->wakes + 1;
+		asm volatile("sti; hlt; cli" ::: "memory");
+	}
+	asm volatile("sti");
+	port_exit(HALT_WAKEUP_DONE_PORT);
+}
+
+static bool wait_tsc(volatile uint32_t *v, uint32_t want, uint64_t deadline)
+{
+	while (*v != want)
+		if (rdtsc() > deadline)
+			return false;
+	return true;
+}
+
+/* One round per target in I.seq: send, wait for its ISR, keep both stamps. */
+static void ipi_phase(void)
+{
+	uint32_t k, idx, want;
+	struct halt_wakeup_target *t;
+	uint64_t send;
+
+	for (k = 0; k < I.rounds; k++) {
+		idx = I.seq[k];
+		t = &S.t[idx];
+		want = t->wakes + 1;
+		if (!wait_tsc(&t->armed, want, rdtsc() + P.wake_timeout_tsc)) {
+			I.lost_rearm = 1;
+			goto lost;
+		}
+		send = rdtsc();
+		if (k + 1 != I.skip_round)
+			x2apic_write_reg(APIC_ICR, ((uint64_t)(idx + 1) << 32) |
+							   APIC_DEST_PHYSICAL |
+							   APIC_DM_FIXED |
+							   HALT_WAKEUP_VECTOR);
+		if (!wait_tsc(&t->wakes, want, send + P.wake_timeout_tsc))
+			goto lost;
+		I.send_tsc[k] = send;
+		I.isr_tsc[k] = t->isr_tsc;
+		I.done_rounds = k + 1;
+	}
+	return;
+lost:
+	I.lost_target = idx;
+	I.lost_round = k;
+	I.lost = 1;
+}
+
+static void waker(void)
+{
+	for (;;) {
+		GUEST_SYNC(HALT_WAKEUP_WAKER_IDLE);
+		if (S.stop)
+			break;
+		ipi_phase();
+	}
+	GUEST_DONE();
+}
+
+void halt_wakeup_guest_main(void)
+{
+	x2apic_enable();
+	x2apic_write_reg(APIC_TASKPRI, 0);
+	if (x2apic_read_reg(APIC_ID) == 0)
+		waker();
+	else
+		target();
+}

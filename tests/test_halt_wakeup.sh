@@ -1,0 +1,124 @@
+#!/bin/bash
+# x86/halt_wakeup at small sizes (M up to 16 vCPUs on 2 pCPUs): correctness
+# only, never a timing.  Every interrupt woke its target exactly once (the
+# program checks each vCPU's ISR entries against what was sent), counters
+# are consistent (halt_exits = wakeups, no polling with polling off,
+# kvm:kvm_vcpu_wakeup <= wakeups), the controls pass, the JSON records are
+# complete (raw samples, params for the plots, the slope with its interval,
+# the posted-interrupt detection).  A second run drops one interrupt on
+# purpose: it must fail and name the vCPU that was never woken.
+# IRQBENCH_HALT_WAKEUP_ARGS overrides the sizes (e.g. under TCG).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${IRQBENCH_BUILD:-$top/build}/x86/halt_wakeup
+args=${IRQBENCH_HALT_WAKEUP_ARGS:---vcpus 2,3,8,16 --pcpus 2 --wakes 64}
+[ -e /dev/kvm ] || { echo "# SKIP no /dev/kvm on this machine"; exit 4; }
+[ -x "$bin" ] || { echo "not ok 1 $bin not built"; exit 1; }
+[ "$(nproc)" -ge 2 ] || { echo "# SKIP needs 2 CPUs"; exit 4; }
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+mkdir "$out/run" "$out/lost"
+# shellcheck disable=SC2086
+IRQBENCH_RESULTS_DIR=$out/run "$bin" $args --timeout 240 >"$out/ktap" 2>"$out/log"
+rc=$?
+cat "$out/ktap"
+IRQBENCH_RESULTS_DIR=$out/lost "$bin" --vcpus 3 --pcpus 2 --wakes 8 --sources signal_msi \
+	--orders rr --halt-poll off --inject-lost-wakeup 3 --wake-timeout-ms 300 \
+	--timeout 60 >"$out/lost.ktap" 2>&1
+lost_rc=$?
+"$bin" --wakes 0 >/dev/null 2>"$out/bad"
+bad_rc=$?
+
+python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" <<'PY'
+import json, re, sys
+out, rc, lost_rc, bad_rc, args = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+ktap = open(out + "/ktap").read().splitlines()
+recs = [json.loads(l) for l in open(out + "/run/results.jsonl")]
+failed = num = 0
+def check(ok, what):
+    global failed, num
+    num += 1
+    print(("ok" if ok else "not ok"), num, what)
+    failed += not ok
+
+opt = dict(re.findall(r"--([a-z-]+) (\S+)", args))
+vcpus = [int(v) for v in opt.get("vcpus", "2").split(",")]
+pcpus = [int(v) for v in opt.get("pcpus", "2").split(",")]
+wakes = int(opt.get("wakes", 500))
+cells = [(s, o, p) for p in ("off", "on") for s in ("ipi", "irqfd", "signal_msi") for o in ("rr", "random")]
+
+lines = [l for l in ktap if l.startswith(("ok ", "not ok "))]
+plan = int([l for l in ktap if l.startswith("1..")][0][3:])
+want = len(pcpus) * len(vcpus) * (1 + len(cells)) + len(pcpus) * 6 + 2
+check(len(lines) == plan == want, f"{want} results reported ({len(lines)} of plan {plan})")
+check(not [l for l in lines if l.startswith("not ok")], "no result failed: " +
+      "; ".join(l for l in lines if l.startswith("not ok"))[:300])
+check(rc in (0, 4), f"exit status {rc}: no failure")
+
+# Records name a series ("ipi.rr.poll-off.p2"); the vCPU count is a param.
+by = {}
+for r in recs:
+    m = r.get("params", {}).get("vcpus")
+    v = r["variant"]
+    if m is not None:
+        base, p = v.rsplit(".p", 1)
+        v = f"{base}.m{int(m)}.p{p}"
+    by.setdefault(v, {})[r["metric"]] = r
+need = {"wakeup_latency", "interrupts_sent", "wakeups_per_sec", "halt_exits", "halt_wakeup",
+        "halt_successful_poll", "halt_attempted_poll", "kvm_vcpu_wakeup", "verdict"}
+for p in pcpus:
+    for m in vcpus:
+        ctl = by.get(f"control.m{m}.p{p}", {})
+        check(ctl.get("verdict", {}).get("value") == "pass" and
+              ctl.get("tsc_offset_outside_bracket", {}).get("value") == 0,
+              f"control m{m} p{p}: counters see each blocked wakeup, TSC offsets verified")
+        for s, o, poll in cells:
+            v = f"{s}.{o}.poll-{poll}.m{m}.p{p}"
+            recs_v = by.get(v, {})
+            missing = sorted(need - set(recs_v))
+            check(not missing, f"{v}: records complete {missing or ''}")
+            if missing:
+                continue
+            lat = recs_v["wakeup_latency"]
+            sent = recs_v["interrupts_sent"]["value"]
+            pr = lat.get("params", {})
+            check(sent == wakes and len(lat["samples"]) == wakes == lat["summary"]["n"] and
+                  all(x >= 0 for x in lat["samples"]),
+                  f"{v}: {sent} of {wakes} interrupts, one non-negative raw sample each")
+            check(pr.get("vcpus") == m and pr.get("pcpus") == p and pr.get("source") == s and
+                  pr.get("order") == o and pr.get("halt_poll") == poll and
+                  "blocked_per_pcpu" in pr and "pi_path" in pr,
+                  f"{v}: params for the plots {pr}")
+            st = {k: recs_v[k]["value"] for k in need - {"wakeup_latency", "verdict"}}
+            ok = st["halt_exits"] == sent and st["kvm_vcpu_wakeup"] <= sent
+            if poll == "off":
+                ok = ok and st["halt_attempted_poll"] == 0 and st["halt_successful_poll"] == 0
+            check(ok and recs_v["verdict"]["value"] == "pass",
+                  f"{v}: counters consistent {st}")
+for p in pcpus:
+    for s in ("ipi", "irqfd", "signal_msi"):
+        for poll in ("off", "on"):
+            r = by.get(f"ns_per_blocked_vcpu.{s}.poll-{poll}.p{p}", {}).get("ns_per_blocked_vcpu")
+            ok = r is not None and (
+                (len(vcpus) >= 2 and r.get("ci_low") <= r.get("value") <= r.get("ci_high")
+                 and r.get("ci_level") == 0.95 and r.get("method")) or
+                (len(vcpus) < 2 and r.get("skipped")))
+            check(ok, f"ns_per_blocked_vcpu {s} poll-{poll} p{p}: value within its interval")
+pi = by.get("posted_interrupts", {})
+det = pi.get("posted_interrupt_paths", {})
+check(det.get("value") and "assigned" in det.get("reason", ""),
+      f"posted-interrupt detection recorded ({det.get('value')})")
+h = pi.get("pi_wakeup_handler_duration", {})
+check(h.get("skipped") or h.get("value") is not None, "pi_wakeup_handler metric: measured or SKIP with its reason")
+check(all(r["kernel"] and r["host"]["kvm_module"] for r in recs), "records carry kernel and host")
+
+# The dropped interrupt: a failure naming the vCPU (target 1 = vCPU 2 at round 3).
+lost = open(out + "/lost.ktap").read()
+check(lost_rc == 1 and re.search(r"not ok \d+ signal_msi\.rr\.poll-off\.m3\.p2 # lost wakeup: vCPU 1 ", lost),
+      f"a dropped interrupt fails naming its vCPU (exit {lost_rc})")
+check(bad_rc == 2 and len(open(out + "/bad").read().strip().splitlines()) == 1,
+      f"bad option: one-line error, exit {bad_rc}")
+print(f"1..{num}")
+sys.exit(1 if failed else 0)
+PY

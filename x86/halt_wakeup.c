@@ -1,0 +1,1488 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Halt under overcommit: wakeup latency against blocked vCPUs (seed 000).
+ *
+ * M vCPUs on P physical CPUs (vCPU j's thread pinned on the (j mod P)-th
+ * CPU): vCPU 0 is the waker, vCPUs 1..M-1 halt with interrupts enabled in
+ * x2APIC mode.  One target at a time (round-robin, or at random without
+ * immediate repeats) is woken by (a) an x2APIC ICR write from the waker
+ * vCPU, (b) an MSI through an irqfd written by a host thread, (c)
+ * KVM_SIGNAL_MSI; the next wakeup waits until the target has taken its ISR
+ * and re-armed its halt.  Latency = TSC at the send to TSC at the target's
+ * ISR entry, on the host's timeline (see read_tsc_offset()).
+ *
+ * On VMX with VT-d posting, every blocked vCPU that owns a posted IRTE sits
+ * on its pCPU's wakeup list and the wakeup-vector handler walks that list:
+ * the cost grows with blocked vCPUs per pCPU.  ns_per_blocked_vcpu, the
+ * slope of the median latency against blocked vCPUs per pCPU with a
+ * bootstrap interval, is how a user sees that cost and what a fix (multiple
+ * wakeup vectors, listing only vCPUs with posted IRTEs) removes.  Which
+ * posted-interrupt paths the host has is detected and recorded; this test
+ * assigns no device, so it cannot make VT-d post (said in the record).
+ *
+ * Correctness is exact: every interrupt enters its target's ISR exactly
+ * once (a lost one fails, naming the vCPU, bounded by --wake-timeout-ms),
+ * halt_exits rises by one per wakeup, polling stats stay zero with halt
+ * polling off (KVM_CAP_HALT_POLL 0 for the VM), kvm:kvm_vcpu_wakeup never
+ * exceeds the wakeups, and a control wakes each long-blocked target once
+ * with polling off: kvm:kvm_vcpu_wakeup (waited) and halt_exits must count
+ * exactly those wakeups and halt_wakeup at least them, after a quiet window
+ * in which all must count nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "apic.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#include "guest_code/halt_wakeup.h"
+#include "lib/ktap.h"
+#include "lib/kvm_stats.h"
+#include "lib/linreg.h"
+#include "lib/placement.h"
+#include "lib/results.h"
+#include "lib/stats.h"
+#include "lib/trace_counter.h"
+#include "lib/tsc.h"
+#include "lib/watchdog.h"
+
+#define TEST_NAME "halt_wakeup"
+#define MAX_SIZES 16
+#define MAX_CPUS 64
+#define CONTROL_WAKES 32
+#define QUIET_MS 20
+#define SETTLE_MS 1000
+#define BOOTSTRAP_ITERS 1000
+
+enum source { SRC_IPI, SRC_IRQFD, SRC_SIGNAL_MSI, NR_SOURCES };
+enum order { ORDER_RR, ORDER_RANDOM, NR_ORDERS };
+enum poll { POLL_OFF, POLL_ON, NR_POLLS };
+enum halt_stat {
+	ST_HALT_EXITS,
+	ST_HALT_WAKEUP,
+	ST_POLL_OK,
+	ST_POLL_TRIED,
+	NR_STATS
+};
+
+static const char *const source_names[] = { "ipi", "irqfd", "signal_msi" };
+static const char *const order_names[] = { "rr", "random" };
+static const char *const poll_names[] = { "off", "on" };
+static const char *const stat_names[] = { "halt_exits", "halt_wakeup",
+					  "halt_successful_poll",
+					  "halt_attempted_poll" };
+
+struct config {
+	int vcpus[MAX_SIZES], nr_vcpus;
+	int pcpus[MAX_SIZES], nr_pcpus;
+	bool source[NR_SOURCES], order[NR_ORDERS], poll[NR_POLLS];
+	unsigned int wakes;
+	unsigned int wake_timeout_ms;
+	unsigned int inject_lost; /* drop this round of the first cell */
+	uint64_t seed;
+	int cpus[MAX_CPUS], nr_cpus;
+	uint64_t halt_poll_ns; /* "on": the kvm module's default */
+};
+
+struct target {
+	struct kvm_vcpu *vcpu;
+	int index, cpu, tid;
+	pthread_t thread;
+	int64_t tsc_offset;
+	/* The READY stamp (guest TSC) and the host stamps around that run. */
+	uint64_t ready_tsc, run_h0, run_h1;
+	struct kvm_stats stats;
+	bool stats_ok;
+	int eventfd;
+	uint32_t sent; /* this phase */
+	uint32_t wakes_before;
+	uint64_t stat_before[NR_STATS];
+	/* halt_exits once its current halt has reached KVM (host sources). */
+	uint64_t halt_exits_need;
+	unsigned int neighbours; /* targets on this pCPU, itself included */
+};
+
+struct vmrun {
+	const struct config *c;
+	int m, p; /* vCPUs, pCPUs */
+	int nr_targets;
+	struct kvm_vm *vm;
+	struct kvm_vcpu *waker;
+	int waker_cpu;
+	int64_t waker_offset;
+	const char *offset_how;
+	struct target *t;
+	struct halt_wakeup_state *st; /* guest memory */
+	struct halt_wakeup_ipi *ipi; /* guest memory */
+	_Atomic int ready;
+	struct trace_counter wake_all, wake_waited, pi_irte;
+	bool wake_ok, pi_ok;
+	char wake_why[192];
+	double blocked_per_pcpu;
+	bool lost; /* a wakeup was lost: the VM's state is unknown */
+	uint16_t *seq;
+	double *lat;
+};
+
+struct phase {
+	enum source src;
+	enum order order;
+	enum poll poll;
+	unsigned int rounds, skip_round;
+	/* Outcome */
+	unsigned int done;
+	bool lost, lost_rearm;
+	unsigned int lost_target, lost_round;
+	unsigned int negative;
+	uint64_t wall_ns;
+	uint64_t stat[NR_STATS];
+	uint64_t wake_all, wake_waited, pi_irte;
+	char fail[320];
+};
+
+/* Samples kept across VMs for the slope: [pcpus][source][poll][vcpus]. */
+struct series_cell {
+	double x;
+	double *samples;
+	size_t n;
+};
+static struct series_cell series[MAX_SIZES][NR_SOURCES][NR_POLLS][MAX_SIZES];
+
+static struct vmrun *current;
+/* kvm:kvm_pi_irte_update over every phase, for the detection record. */
+static uint64_t pi_irte_total;
+static bool pi_irte_counted;
+static char stage_text[160];
+
+/* What a hang looks like, printed by the watchdog. */
+static void dump_run(void)
+{
+	struct vmrun *r = current;
+	int i, shown = 0;
+
+	if (!r || !r->st)
+		return;
+	printf("# %s; M=%d P=%d, %d of %d targets ready\n", stage_text, r->m,
+	       r->p, r->ready, r->nr_targets);
+	for (i = 0; i < r->nr_targets && shown < 8; i++) {
+		struct halt_wakeup_target *g = &r->st->t[i];
+
+		if (g->armed == g->wakes + 1)
+			continue;
+		printf("# vCPU %d (pCPU %d): wakes %u armed %u\n", i + 1,
+		       r->t[i].cpu, g->wakes, g->armed);
+		shown++;
+	}
+}
+
+static void stage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(stage_text, sizeof(stage_text), fmt, ap);
+	va_end(ap);
+	watchdog_stage(stage_text);
+}
+
+/* ---- TSC timeline ------------------------------------------------------------- */
+
+/*
+ * Guest TSC = host TSC + the vCPU's TSC offset (no TSC scaling: the VM keeps
+ * the host's frequency).  The offset is read from KVM (KVM_VCPU_TSC_OFFSET,
+ * 5.16+), or else from KVM_GET_MSRS(IA32_TSC) bracketed by two host stamps
+ * (error: half the ioctl).  Every target's READY stamp, minus its offset,
+ * must fall between the host stamps around the run that produced it.
+ */
+static int64_t read_tsc_offset(struct kvm_vcpu *vcpu, const char **how)
+{
+	uint64_t off, h0, h1, g;
+
+	if (!__vcpu_has_device_attr(vcpu, KVM_VCPU_TSC_CTRL,
+				    KVM_VCPU_TSC_OFFSET)) {
+		vcpu_device_attr_get(vcpu, KVM_VCPU_TSC_CTRL,
+				     KVM_VCPU_TSC_OFFSET, &off);
+		*how = "KVM_VCPU_TSC_OFFSET";
+		return (int64_t)off;
+	}
+	h0 = tsc_now();
+	g = vcpu_get_msr(vcpu, MSR_IA32_TSC);
+	h1 = tsc_now();
+	*how = "KVM_GET_MSRS(IA32_TSC)";
+	return (int64_t)(g - (h0 + (h1 - h0) / 2));
+}
+
+static double latency_ns(uint64_t isr_guest, int64_t isr_off,
+			 uint64_t send_guest, int64_t send_off)
+{
+	int64_t d = (int64_t)((isr_guest - isr_off) - (send_guest - send_off));
+
+	return d < 0 ? -tsc_to_ns(-d) : tsc_to_ns(d);
+}
+
+/* ---- vCPU threads ------------------------------------------------------------ */
+
+/* A target exits to userspace only through its READY and DONE ports. */
+static void expect_port(struct target *t, uint16_t port)
+{
+	struct kvm_run *run = t->vcpu->run;
+	struct ucall uc;
+
+	if (run->exit_reason == KVM_EXIT_IO && run->io.port == port)
+		return;
+	if (get_ucall(t->vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_FAIL("vCPU %d: unexpected exit %s (port 0x%x), wanted port 0x%x",
+		  t->index + 1, exit_reason_str(run->exit_reason),
+		  run->exit_reason == KVM_EXIT_IO ? run->io.port : 0, port);
+}
+
+static void *target_thread(void *arg)
+{
+	struct target *t = arg;
+
+	placement_pin(pthread_self(), t->cpu);
+	t->tid = gettid();
+	t->run_h0 = tsc_now();
+	vcpu_run(t->vcpu);
+	t->run_h1 = tsc_now();
+	expect_port(t, HALT_WAKEUP_READY_PORT);
+	t->ready_tsc = current->st->t[t->index].ready_tsc;
+	atomic_fetch_add(&current->ready, 1);
+
+	/* Halted in KVM from here on, until the stop vector. */
+	vcpu_run(t->vcpu);
+	expect_port(t, HALT_WAKEUP_DONE_PORT);
+	return NULL;
+}
+
+/* The waker vCPU runs on the main thread, one IPI phase per KVM_RUN. */
+static void run_waker(struct vmrun *r, uint64_t expect)
+{
+	struct ucall uc;
+
+	vcpu_run(r->waker);
+	switch (get_ucall(r->waker, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == expect, "waker: stage %lu",
+			    uc.args[1]);
+		return;
+	case UCALL_DONE:
+		TEST_ASSERT(expect == UCALL_DONE, "waker finished early");
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		return;
+	default:
+		TEST_FAIL("waker: unexpected exit %s",
+			  exit_reason_str(r->waker->run->exit_reason));
+	}
+}
+
+/* ---- sending --------------------------------------------------------------- */
+
+/* MSI to x2APIC ID @id: bits 8-31 of the ID in address_hi (32-bit IDs). */
+static void msi_for(uint32_t id, uint32_t *lo, uint32_t *hi)
+{
+	*lo = 0xfee00000 | (id & 0xff) << 12;
+	*hi = id & 0xffffff00;
+}
+
+static void signal_msi(struct vmrun *r, int target, uint8_t vector)
+{
+	struct kvm_msi msi = { .data = vector };
+	int ret;
+
+	msi_for(target + 1, &msi.address_lo, &msi.address_hi);
+	ret = __vm_ioctl(r->vm, KVM_SIGNAL_MSI, &msi);
+	TEST_ASSERT(ret >= 0, "KVM_SIGNAL_MSI: %s", strerror(errno));
+}
+
+static void host_send(struct vmrun *r, enum source src, int target)
+{
+	uint64_t one = 1;
+
+	if (src == SRC_IRQFD)
+		TEST_ASSERT(write(r->t[target].eventfd, &one, 8) == 8,
+			    "eventfd write: %s", strerror(errno));
+	else
+		signal_msi(r, target, HALT_WAKEUP_VECTOR);
+}
+
+/* One GSI (= target index) per target, MSI-routed to it, with its irqfd. */
+static void setup_irqfds(struct vmrun *r)
+{
+	struct kvm_irq_routing *routing;
+	int i;
+
+	routing =
+		calloc(1, sizeof(*routing) +
+				  r->nr_targets * sizeof(routing->entries[0]));
+	TEST_ASSERT(routing, "out of memory");
+	routing->nr = r->nr_targets;
+	for (i = 0; i < r->nr_targets; i++) {
+		struct kvm_irq_routing_entry *e = &routing->entries[i];
+
+		e->gsi = i;
+		e->type = KVM_IRQ_ROUTING_MSI;
+		msi_for(i + 1, &e->u.msi.address_lo, &e->u.msi.address_hi);
+		e->u.msi.data = HALT_WAKEUP_VECTOR;
+	}
+	vm_ioctl(r->vm, KVM_SET_GSI_ROUTING, routing);
+	free(routing);
+	for (i = 0; i < r->nr_targets; i++) {
+		struct kvm_irqfd irqfd = { .gsi = i };
+
+		r->t[i].eventfd = eventfd(0, EFD_CLOEXEC);
+		TEST_ASSERT(r->t[i].eventfd >= 0, "eventfd: %s",
+			    strerror(errno));
+		irqfd.fd = r->t[i].eventfd;
+		vm_ioctl(r->vm, KVM_IRQFD, &irqfd);
+	}
+}
+
+/* ---- counters -------------------------------------------------------------- */
+
+static void read_stats(struct target *t, uint64_t *v)
+{
+	int s;
+
+	for (s = 0; s < NR_STATS; s++)
+		if (!t->stats_ok ||
+		    !kvm_stats_read(&t->stats, stat_names[s], &v[s]))
+			v[s] = 0;
+}
+
+static void snapshot(struct vmrun *r)
+{
+	int i;
+
+	for (i = 0; i < r->nr_targets; i++) {
+		r->t[i].sent = 0;
+		r->t[i].wakes_before = r->st->t[i].wakes;
+		read_stats(&r->t[i], r->t[i].stat_before);
+		r->t[i].halt_exits_need = r->t[i].stat_before[ST_HALT_EXITS];
+	}
+	if (r->wake_ok) {
+		trace_counter_reset(&r->wake_all);
+		trace_counter_reset(&r->wake_waited);
+	}
+	if (r->pi_ok)
+		trace_counter_reset(&r->pi_irte);
+}
+
+static void stat_deltas(struct vmrun *r, uint64_t *sum)
+{
+	uint64_t v[NR_STATS];
+	int i, s;
+
+	memset(sum, 0, NR_STATS * sizeof(*sum));
+	for (i = 0; i < r->nr_targets; i++) {
+		read_stats(&r->t[i], v);
+		for (s = 0; s < NR_STATS; s++)
+			sum[s] += v[s] - r->t[i].stat_before[s];
+	}
+}
+
+static bool all_armed(struct vmrun *r)
+{
+	int i;
+
+	for (i = 0; i < r->nr_targets; i++)
+		if (r->st->t[i].armed != r->st->t[i].wakes + 1)
+			return false;
+	return true;
+}
+
+/*
+ * After the last wakeup: every target re-arms and halts again, and KVM
+ * counts that HLT exit a little after the guest's flag.  Wait (bounded)
+ * until halt_exits has caught up with the wakeups sent.
+ */
+static void settle(struct vmrun *r, uint64_t sent, uint64_t *sum)
+{
+	uint64_t deadline = tsc_now() + tsc_hz() / 1000 * SETTLE_MS;
+
+	while (!all_armed(r) && tsc_now() < deadline)
+		usleep(100);
+	do {
+		stat_deltas(r, sum);
+		if (sum[ST_HALT_EXITS] >= sent)
+			break;
+		usleep(200);
+	} while (tsc_now() < deadline);
+}
+
+static void set_halt_poll(struct vmrun *r, enum poll poll)
+{
+	vm_enable_cap(r->vm, KVM_CAP_HALT_POLL,
+		      poll == POLL_ON ? r->c->halt_poll_ns : 0);
+}
+
+/* ---- one phase --------------------------------------------------------------- */
+
+static void make_sequence(struct vmrun *r, struct phase *ph, uint64_t *rng)
+{
+	unsigned int k;
+	int prev = -1, next;
+
+	for (k = 0; k < ph->rounds; k++) {
+		if (ph->order == ORDER_RR) {
+			next = k % r->nr_targets;
+		} else {
+			do {
+				*rng ^= *rng << 13;
+				*rng ^= *rng >> 7;
+				*rng ^= *rng << 17;
+				next = *rng % r->nr_targets;
+			} while (next == prev && r->nr_targets > 1);
+		}
+		r->seq[k] = next;
+		prev = next;
+	}
+}
+
+static bool wait_for(volatile uint32_t *v, uint32_t want, uint64_t deadline)
+{
+	while (__atomic_load_n(v, __ATOMIC_ACQUIRE) != want) {
+		if (tsc_now() > deadline)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+/*
+ * A host waker sees the HLT exit itself (the target's halt_exits), not only
+ * the guest's flag: the wakeup then finds the vCPU in KVM's halt path
+ * (polling or blocked), not still on its way there.  The guest waker
+ * cannot; its own ICR exit gives the target that time.
+ */
+static bool wait_halt_exit(struct target *t, uint64_t deadline)
+{
+	uint64_t v;
+
+	if (!t->stats_ok)
+		return true;
+	while (kvm_stats_read(&t->stats, "halt_exits", &v) &&
+	       v < t->halt_exits_need) {
+		if (tsc_now() > deadline)
+			return false;
+		sched_yield();
+	}
+	t->halt_exits_need = v + 1;
+	return true;
+}
+
+static void host_rounds(struct vmrun *r, struct phase *ph)
+{
+	uint64_t timeout = tsc_hz() / 1000 * r->c->wake_timeout_ms;
+	unsigned int k;
+
+	for (k = 0; k < ph->rounds; k++) {
+		int idx = r->seq[k];
+		struct halt_wakeup_target *g = &r->st->t[idx];
+		uint32_t want = g->wakes + 1;
+		uint64_t send;
+
+		if (!wait_for(&g->armed, want, tsc_now() + timeout) ||
+		    !wait_halt_exit(&r->t[idx], tsc_now() + timeout)) {
+			ph->lost_rearm = true;
+			goto lost;
+		}
+		send = tsc_now();
+		if (k + 1 != ph->skip_round)
+			host_send(r, ph->src, idx);
+		r->t[idx].sent++;
+		if (!wait_for(&g->wakes, want, send + timeout))
+			goto lost;
+		r->lat[k] =
+			latency_ns(g->isr_tsc, r->t[idx].tsc_offset, send, 0);
+		ph->done = k + 1;
+	}
+	return;
+lost:
+	ph->lost = true;
+	ph->lost_target = r->seq[k];
+	ph->lost_round = k;
+}
+
+static void ipi_rounds(struct vmrun *r, struct phase *ph)
+{
+	struct halt_wakeup_ipi *ipi = r->ipi;
+	unsigned int k;
+
+	ipi->rounds = ph->rounds;
+	ipi->skip_round = ph->skip_round;
+	memcpy(ipi->seq, r->seq, ph->rounds * sizeof(r->seq[0]));
+	ipi->done_rounds = 0;
+	ipi->lost = 0;
+	ipi->lost_rearm = 0;
+	run_waker(r, HALT_WAKEUP_WAKER_IDLE);
+	ph->done = ipi->done_rounds;
+	for (k = 0; k < ph->done; k++) {
+		r->t[r->seq[k]].sent++;
+		r->lat[k] = latency_ns(ipi->isr_tsc[k],
+				       r->t[r->seq[k]].tsc_offset,
+				       ipi->send_tsc[k], r->waker_offset);
+	}
+	if (ipi->lost) {
+		ph->lost = true;
+		ph->lost_rearm = ipi->lost_rearm;
+		ph->lost_target = ipi->lost_target;
+		ph->lost_round = ipi->lost_round;
+		if (!ph->lost_rearm)
+			r->t[ph->lost_target].sent++;
+	}
+}
+
+/* Exact checks of a phase; the first failure is kept in ph->fail. */
+static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
+{
+	int i;
+
+	if (ph->lost) {
+		struct target *t = &r->t[ph->lost_target];
+
+		snprintf(
+			ph->fail, sizeof(ph->fail),
+			ph->lost_rearm ?
+				"vCPU %d (pCPU %d) never halted again before round %u (ISR entries this phase %u)" :
+				"lost wakeup: vCPU %d (pCPU %d) did not enter its ISR within %u ms of interrupt %u of the phase (ISR entries this phase %u)",
+			ph->lost_target + 1, t->cpu,
+			ph->lost_rearm ? ph->lost_round + 1 :
+					 r->c->wake_timeout_ms,
+			ph->lost_rearm ? r->st->t[ph->lost_target].wakes -
+						 t->wakes_before :
+					 ph->lost_round + 1,
+			r->st->t[ph->lost_target].wakes - t->wakes_before);
+		return;
+	}
+	for (i = 0; i < r->nr_targets; i++) {
+		uint32_t got = r->st->t[i].wakes - r->t[i].wakes_before;
+
+		if (got != r->t[i].sent) {
+			snprintf(
+				ph->fail, sizeof(ph->fail),
+				"vCPU %d: %u ISR entries for %u interrupts sent",
+				i + 1, got, r->t[i].sent);
+			return;
+		}
+	}
+	if (ph->negative) {
+		snprintf(
+			ph->fail, sizeof(ph->fail),
+			"%u latencies below zero: the TSC offsets (%s) do not put guest and host on one timeline",
+			ph->negative, r->offset_how);
+		return;
+	}
+	if (r->t[0].stats_ok && ph->stat[ST_HALT_EXITS] != sent) {
+		snprintf(ph->fail, sizeof(ph->fail),
+			 "halt_exits rose by %lu for %lu wakeups",
+			 ph->stat[ST_HALT_EXITS], sent);
+		return;
+	}
+	if (ph->poll == POLL_OFF &&
+	    (ph->stat[ST_POLL_TRIED] || ph->stat[ST_POLL_OK])) {
+		snprintf(
+			ph->fail, sizeof(ph->fail),
+			"halt polling off, yet halt_attempted_poll %lu halt_successful_poll %lu",
+			ph->stat[ST_POLL_TRIED], ph->stat[ST_POLL_OK]);
+		return;
+	}
+	/*
+	 * kvm_vcpu_wakeup fires once per halt KVM completed (polled or
+	 * waited): at most one per wakeup (none when the interrupt beat the
+	 * halt), and every waited one was ended by a counted halt_wakeup.
+	 * halt_wakeup itself may exceed the wakeups (a kick of a vCPU still
+	 * waking counts again), so it is not an equality.
+	 */
+	if (r->wake_ok && (ph->wake_all > sent ||
+			   ph->wake_waited > ph->stat[ST_HALT_WAKEUP])) {
+		snprintf(
+			ph->fail, sizeof(ph->fail),
+			"kvm:kvm_vcpu_wakeup fired %lu times (waited %lu, halt_wakeup %lu) for %lu wakeups",
+			ph->wake_all, ph->wake_waited, ph->stat[ST_HALT_WAKEUP],
+			sent);
+		return;
+	}
+}
+
+static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
+{
+	uint64_t t0, sent = 0;
+	unsigned int k;
+	int i;
+
+	set_halt_poll(r, ph->poll);
+	make_sequence(r, ph, rng);
+	snapshot(r);
+	t0 = tsc_now();
+	if (ph->src == SRC_IPI)
+		ipi_rounds(r, ph);
+	else
+		host_rounds(r, ph);
+	ph->wall_ns = tsc_to_ns(tsc_now() - t0);
+	for (i = 0; i < r->nr_targets; i++)
+		sent += r->t[i].sent;
+	for (k = 0; k < ph->done; k++)
+		ph->negative += r->lat[k] < 0;
+	if (!ph->lost)
+		settle(r, sent, ph->stat);
+	else
+		stat_deltas(r, ph->stat);
+	if (r->wake_ok) {
+		ph->wake_all = trace_counter_read(&r->wake_all);
+		ph->wake_waited = trace_counter_read(&r->wake_waited);
+	}
+	if (r->pi_ok) {
+		ph->pi_irte = trace_counter_read(&r->pi_irte);
+		pi_irte_total += ph->pi_irte;
+		pi_irte_counted = true;
+	}
+	check_phase(r, ph, sent);
+}
+
+/* ---- the VM ---------------------------------------------------------------- */
+
+static void open_trace_counters(struct vmrun *r)
+{
+	char filter[160], waited[200];
+	int lo = r->t[0].tid, hi = r->t[0].tid, i;
+
+	/*
+	 * kvm_vcpu_wakeup has no vCPU field and counts for the whole host:
+	 * only this VM's target threads count (their TIDs; a foreign thread
+	 * inside the range is possible only if the range has holes).
+	 */
+	for (i = 1; i < r->nr_targets; i++) {
+		lo = r->t[i].tid < lo ? r->t[i].tid : lo;
+		hi = r->t[i].tid > hi ? r->t[i].tid : hi;
+	}
+	snprintf(filter, sizeof(filter), "common_pid >= %d && common_pid <= %d",
+		 lo, hi);
+	snprintf(waited, sizeof(waited), "waited == 1 && %s", filter);
+	r->wake_ok = !trace_counter_open(&r->wake_all, "kvm", "kvm_vcpu_wakeup",
+					 filter) &&
+		     !trace_counter_open(&r->wake_waited, "kvm",
+					 "kvm_vcpu_wakeup", waited);
+	if (!r->wake_ok)
+		snprintf(r->wake_why, sizeof(r->wake_why), "%s",
+			 r->wake_all.why[0] ? r->wake_all.why :
+					      r->wake_waited.why);
+	else if (hi - lo + 1 != r->nr_targets)
+		snprintf(
+			r->wake_why, sizeof(r->wake_why),
+			"TIDs %d..%d hold %d targets: foreign threads may count",
+			lo, hi, r->nr_targets);
+	r->pi_ok = !trace_counter_open(&r->pi_irte, "kvm", "kvm_pi_irte_update",
+				       NULL);
+}
+
+static void create_vm(struct vmrun *r)
+{
+	struct kvm_vcpu **vcpus = calloc(r->m, sizeof(*vcpus));
+	struct halt_wakeup_params *p = &halt_wakeup_params;
+	unsigned int *per_cpu = calloc(r->p, sizeof(*per_cpu));
+	uint64_t deadline;
+	int i;
+
+	TEST_ASSERT(vcpus && per_cpu, "out of memory");
+	stage("M=%d P=%d: creating the VM", r->m, r->p);
+	r->vm = vm_create_with_vcpus(r->m, halt_wakeup_guest_main, vcpus);
+	vm_enable_cap(r->vm, KVM_CAP_X2APIC_API,
+		      KVM_X2APIC_API_USE_32BIT_IDS |
+			      KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK);
+#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
+	vm_init_descriptor_tables(r->vm);
+	for (i = 0; i < r->m; i++)
+		vcpu_init_descriptor_tables(vcpus[i]);
+#endif
+	vm_install_exception_handler(r->vm, HALT_WAKEUP_VECTOR,
+				     halt_wakeup_isr);
+	vm_install_exception_handler(r->vm, HALT_WAKEUP_STOP_VECTOR,
+				     halt_wakeup_stop_isr);
+
+	*p = (struct halt_wakeup_params){
+		.nr_targets = r->nr_targets,
+		.wake_timeout_tsc = tsc_hz() / 1000 * r->c->wake_timeout_ms,
+	};
+	sync_global_to_guest(r->vm, halt_wakeup_params);
+	r->st = addr_gva2hva(r->vm, (vm_vaddr_t)&halt_wakeup_state);
+	r->ipi = addr_gva2hva(r->vm, (vm_vaddr_t)&halt_wakeup_ipi);
+	memset(r->st, 0, sizeof(*r->st));
+
+	r->waker = vcpus[0];
+	r->waker_cpu = r->c->cpus[0];
+	r->t = calloc(r->nr_targets, sizeof(*r->t));
+	TEST_ASSERT(r->t, "out of memory");
+	for (i = 0; i < r->nr_targets; i++) {
+		struct target *t = &r->t[i];
+
+		t->vcpu = vcpus[i + 1];
+		t->index = i;
+		/* vCPU j on the (j mod P)-th CPU: the waker is vCPU 0. */
+		t->cpu = r->c->cpus[(i + 1) % r->p];
+		per_cpu[(i + 1) % r->p]++;
+		t->eventfd = -1;
+		t->stats_ok = !kvm_stats_open(&t->stats, t->vcpu->fd);
+		t->tsc_offset = read_tsc_offset(t->vcpu, &r->offset_how);
+	}
+	r->waker_offset = read_tsc_offset(r->waker, &r->offset_how);
+	for (i = 0; i < r->nr_targets; i++) {
+		r->t[i].neighbours = per_cpu[(i + 1) % r->p];
+		r->blocked_per_pcpu +=
+			(double)r->t[i].neighbours / r->nr_targets;
+	}
+	if (r->c->source[SRC_IRQFD])
+		setup_irqfds(r);
+
+	/* The waker first, on its pCPU: its first stop is WAKER_IDLE. */
+	placement_pin(pthread_self(), r->waker_cpu);
+	run_waker(r, HALT_WAKEUP_WAKER_IDLE);
+	stage("M=%d P=%d: starting %d targets", r->m, r->p, r->nr_targets);
+	for (i = 0; i < r->nr_targets; i++) {
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 1 << 20);
+		TEST_ASSERT(!pthread_create(&r->t[i].thread, &attr,
+					    target_thread, &r->t[i]),
+			    "pthread_create: vCPU %d", i + 1);
+		pthread_attr_destroy(&attr);
+	}
+	deadline = tsc_now() + tsc_hz() * 120;
+	while (r->ready < r->nr_targets && tsc_now() < deadline)
+		usleep(1000);
+	TEST_ASSERT(r->ready == r->nr_targets, "%d of %d targets ready",
+		    r->ready, r->nr_targets);
+	/* All halted (armed) before anything is measured. */
+	while (!all_armed(r) && tsc_now() < deadline)
+		usleep(1000);
+	TEST_ASSERT(all_armed(r), "targets did not halt");
+	open_trace_counters(r);
+	free(vcpus);
+	free(per_cpu);
+}
+
+static void destroy_vm(struct vmrun *r)
+{
+	int i;
+
+	stage("M=%d P=%d: stopping", r->m, r->p);
+	r->st->stop = 1;
+	for (i = 0; i < r->nr_targets; i++)
+		signal_msi(r, i, HALT_WAKEUP_STOP_VECTOR);
+	for (i = 0; i < r->nr_targets; i++)
+		pthread_join(r->t[i].thread, NULL);
+	run_waker(r, UCALL_DONE);
+	trace_counter_close(&r->wake_all);
+	trace_counter_close(&r->wake_waited);
+	trace_counter_close(&r->pi_irte);
+	for (i = 0; i < r->nr_targets; i++) {
+		if (r->t[i].stats_ok)
+			kvm_stats_close(&r->t[i].stats);
+		if (r->t[i].eventfd >= 0)
+			close(r->t[i].eventfd);
+	}
+	kvm_vm_free(r->vm);
+	free(r->t);
+}
+
+/* ---- reporting --------------------------------------------------------------- */
+
+static const char *pi_path; /* "none", "apicv", ... for every record */
+
+static void set_params(struct results *res, struct vmrun *r, const char *src,
+		       const char *order, const char *poll)
+{
+	results_params(
+		res,
+		"vcpus=%d pcpus=%d source=%s order=%s halt_poll=%s blocked_per_pcpu=%.4g pi_path=%s",
+		r->m, r->p, src, order, poll, r->blocked_per_pcpu, pi_path);
+}
+
+/*
+ * Records name a series, not a cell: the vCPU count is the "vcpus" param,
+ * so that plots draw one line per source (and order, polling, pCPUs)
+ * across M.  KTAP names keep it: "ipi.rr.poll-off.m64.p2".
+ */
+static void series_name(char *out, size_t size, const char *name, int m)
+{
+	char tag[16];
+	const char *at;
+
+	snprintf(tag, sizeof(tag), ".m%d.", m);
+	at = strstr(name, tag);
+	if (!at) {
+		snprintf(out, size, "%s", name);
+		return;
+	}
+	snprintf(out, size, "%.*s.%s", (int)(at - name), name,
+		 at + strlen(tag));
+}
+
+static void report_phase(struct ktap *k, struct results *res, struct vmrun *r,
+			 struct phase *ph, const char *name)
+{
+	double rate = ph->wall_ns ? ph->done * 1e9 / ph->wall_ns : 0;
+	char variant[96];
+	struct summary s;
+	int s_i;
+
+	series_name(variant, sizeof(variant), name, r->m);
+	set_params(res, r, source_names[ph->src], order_names[ph->order],
+		   poll_names[ph->poll]);
+	if (ph->done) {
+		/* results_samples() sorts: keep the slope's copy unsorted. */
+		results_samples(res, variant, "wakeup_latency", "ns", r->lat,
+				ph->done);
+		summarize(r->lat, ph->done, &s);
+	} else {
+		memset(&s, 0, sizeof(s));
+	}
+	results_count(res, variant, "interrupts_sent", "count", ph->done);
+	results_count(res, variant, "wakeups_per_sec", "1/s", (long long)rate);
+	results_count(res, variant, "wall_time", "ns", ph->wall_ns);
+	for (s_i = 0; s_i < NR_STATS; s_i++)
+		if (r->t[0].stats_ok)
+			results_count(res, variant, stat_names[s_i], "count",
+				      ph->stat[s_i]);
+		else
+			results_skip(res, variant, stat_names[s_i],
+				     "no binary stats (KVM_GET_STATS_FD)");
+	if (r->wake_ok) {
+		results_count(res, variant, "kvm_vcpu_wakeup", "count",
+			      ph->wake_all);
+		results_count(res, variant, "kvm_vcpu_wakeup_waited", "count",
+			      ph->wake_waited);
+	} else {
+		results_skip(res, variant, "kvm_vcpu_wakeup", r->wake_why);
+	}
+	if (r->pi_ok)
+		results_count(res, variant, "kvm_pi_irte_update", "count",
+			      ph->pi_irte);
+	else
+		results_skip(res, variant, "kvm_pi_irte_update",
+			     r->pi_irte.why);
+
+	ktap_comment(
+		k,
+		"%s: %u wakeups, %.0f/s; latency p50 %.0f p90 %.0f p99 %.0f max %.0f ns; "
+		"halt_exits %lu halt_wakeup %lu poll ok/tried %lu/%lu; kvm_vcpu_wakeup %lu (waited %lu)",
+		name, ph->done, rate, s.p50, s.p90, s.p99, s.max,
+		ph->stat[ST_HALT_EXITS], ph->stat[ST_HALT_WAKEUP],
+		ph->stat[ST_POLL_OK], ph->stat[ST_POLL_TRIED], ph->wake_all,
+		ph->wake_waited);
+	if (ph->fail[0]) {
+		results_text(res, variant, "verdict", "fail", ph->fail);
+		ktap_result(k, KTAP_FAIL, name, "%s", ph->fail);
+	} else {
+		results_text(res, variant, "verdict", "pass",
+			     "every interrupt woke its target exactly once");
+		ktap_result(
+			k, KTAP_PASS, name,
+			"%u wakeups, each exactly once; p50 %.0f ns p99 %.0f ns",
+			ph->done, s.p50, s.p99);
+	}
+	results_params(res, NULL);
+}
+
+/*
+ * The control: counters must count nothing in a quiet window, then exactly
+ * one blocked wakeup per target woken once with halt polling off (each has
+ * been blocked since the start), so that they demonstrably see the effect.
+ */
+static void run_control(struct ktap *k, struct results *res, struct vmrun *r,
+			const char *name)
+{
+	unsigned int n = r->nr_targets < CONTROL_WAKES ? r->nr_targets :
+							 CONTROL_WAKES;
+	struct phase ph = { .src = SRC_SIGNAL_MSI,
+			    .order = ORDER_RR,
+			    .poll = POLL_OFF,
+			    .rounds = n };
+	uint64_t quiet[NR_STATS], quiet_wakes = 0, quiet_events = 0;
+	char why[320] = "", variant[96];
+	unsigned int bad_tsc = 0;
+	int i, first_bad = -1;
+
+	stage("M=%d P=%d: control", r->m, r->p);
+	series_name(variant, sizeof(variant), name, r->m);
+	for (i = 0; i < r->nr_targets; i++) {
+		struct target *t = &r->t[i];
+		uint64_t host = t->ready_tsc - t->tsc_offset;
+
+		if (host < t->run_h0 || host > t->run_h1) {
+			bad_tsc++;
+			if (first_bad < 0)
+				first_bad = i;
+		}
+	}
+	set_halt_poll(r, POLL_OFF);
+	snapshot(r);
+	usleep(QUIET_MS * 1000);
+	stat_deltas(r, quiet);
+	for (i = 0; i < r->nr_targets; i++)
+		quiet_wakes += r->st->t[i].wakes - r->t[i].wakes_before;
+	if (r->wake_ok)
+		quiet_events = trace_counter_read(&r->wake_all);
+
+	run_phase(r, &ph, &(uint64_t){ 1 });
+
+	set_params(res, r, "signal_msi", "rr", "off");
+	results_text(
+		res, variant, "tsc_offset_source", r->offset_how,
+		"guest TSC = host TSC + offset; latencies on the host timeline");
+	results_count(res, variant, "tsc_offset_outside_bracket", "count",
+		      bad_tsc);
+	results_count(res, variant, "control_wakeups", "count", ph.done);
+	for (i = 0; i < NR_STATS; i++)
+		results_count(res, variant, stat_names[i], "count", ph.stat[i]);
+	if (r->wake_ok)
+		results_count(res, variant, "kvm_vcpu_wakeup_waited", "count",
+			      ph.wake_waited);
+
+	if (bad_tsc)
+		snprintf(
+			why, sizeof(why),
+			"vCPU %d: READY stamp minus its TSC offset (%s) lies outside the host stamps around it (%u vCPUs)",
+			first_bad + 1, r->offset_how, bad_tsc);
+	else if (quiet_wakes || quiet[ST_HALT_EXITS] || quiet[ST_HALT_WAKEUP] ||
+		 quiet_events)
+		snprintf(
+			why, sizeof(why),
+			"quiet window: %lu ISR entries, halt_exits %lu, halt_wakeup %lu, kvm_vcpu_wakeup %lu (want 0)",
+			quiet_wakes, quiet[ST_HALT_EXITS],
+			quiet[ST_HALT_WAKEUP], quiet_events);
+	else if (ph.fail[0])
+		snprintf(why, sizeof(why), "%s", ph.fail);
+	else if (!r->t[0].stats_ok)
+		snprintf(why, sizeof(why), "no binary stats");
+	else if (ph.stat[ST_HALT_WAKEUP] < n || ph.stat[ST_HALT_EXITS] != n)
+		snprintf(
+			why, sizeof(why),
+			"%u blocked targets woken, halt_wakeup %lu halt_exits %lu: the stats are blind",
+			n, ph.stat[ST_HALT_WAKEUP], ph.stat[ST_HALT_EXITS]);
+	else if (r->wake_ok && (ph.wake_waited != n || ph.wake_all != n))
+		snprintf(
+			why, sizeof(why),
+			"%u blocked targets woken, kvm:kvm_vcpu_wakeup %lu (waited %lu): the tracepoint is blind",
+			n, ph.wake_all, ph.wake_waited);
+
+	if (why[0]) {
+		results_text(res, variant, "verdict", "fail", why);
+		ktap_result(k, KTAP_FAIL, name, "control: %s", why);
+	} else {
+		snprintf(
+			why, sizeof(why),
+			"quiet window counts 0; %u blocked wakeups: halt_wakeup %lu, halt_exits %lu, kvm_vcpu_wakeup waited %s; TSC offsets (%s) verified",
+			n, ph.stat[ST_HALT_WAKEUP], ph.stat[ST_HALT_EXITS],
+			r->wake_ok ? "exact" : r->wake_why, r->offset_how);
+		results_text(res, variant, "verdict", "pass", why);
+		ktap_result(k, KTAP_PASS, name, "control: %s", why);
+	}
+	results_params(res, NULL);
+	if (ph.lost)
+		r->lost = true;
+}
+
+/* ---- posted-interrupt paths ------------------------------------------------------ */
+
+struct pi_facts {
+	char apicv[16], ipiv[16], avic[16];
+	bool iommu;
+	bool handler_listed;
+	char handler_why[200];
+};
+
+static void detect_pi(struct results *res, struct pi_facts *f)
+{
+	char line[256];
+	FILE *file;
+
+	memset(f, 0, sizeof(*f));
+	if (!host_module_param("kvm_intel", "enable_apicv", f->apicv,
+			       sizeof(f->apicv)))
+		snprintf(f->apicv, sizeof(f->apicv), "absent");
+	if (!host_module_param("kvm_intel", "enable_ipiv", f->ipiv,
+			       sizeof(f->ipiv)))
+		snprintf(f->ipiv, sizeof(f->ipiv), "absent");
+	if (!host_module_param("kvm_amd", "avic", f->avic, sizeof(f->avic)))
+		snprintf(f->avic, sizeof(f->avic), "absent");
+	f->iommu = !access("/sys/class/iommu", F_OK) &&
+		   (file = popen("ls /sys/class/iommu 2>/dev/null", "r")) &&
+		   fgets(line, sizeof(line), file) && !pclose(file);
+
+	if (res->host.apicv && f->ipiv[0] == 'Y')
+		pi_path = "apicv+ipiv";
+	else if (res->host.apicv)
+		pi_path = strcmp(res->host.kvm_module, "kvm_amd") ? "apicv" :
+								    "avic";
+	else
+		pi_path = "none";
+
+	file = fopen("/sys/kernel/tracing/available_filter_functions", "r");
+	if (!file) {
+		snprintf(
+			f->handler_why, sizeof(f->handler_why),
+			"available_filter_functions unreadable (%s): no function tracing on this kernel",
+			strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), file))
+		if (!strncmp(line, "pi_wakeup_handler", 17) &&
+		    (line[17] == '\n' || line[17] == ' ')) {
+			f->handler_listed = true;
+			break;
+		}
+	fclose(file);
+	snprintf(
+		f->handler_why, sizeof(f->handler_why), "%s",
+		f->handler_listed ?
+			"pi_wakeup_handler is traceable, but it runs only for VT-d posted interrupts, which need an assigned device: this test assigns none" :
+			"pi_wakeup_handler not in available_filter_functions (no VMX posted-interrupt wakeup handler)");
+}
+
+static void report_pi(struct ktap *k, struct results *res,
+		      const struct pi_facts *f, uint64_t irte_updates,
+		      bool irte_ok)
+{
+	char text[512];
+
+	snprintf(
+		text, sizeof(text),
+		"module %s; enable_apicv %s; enable_ipiv %s; avic %s; APICv/AVIC %s; "
+		"IOMMU %s; VT-d/AMD-Vi posting needs an assigned (VFIO) device with an IRTE KVM can post, "
+		"none assigned here, so KVM puts no vCPU on the per-pCPU wakeup list and the curves hold no list walk; "
+		"kvm:kvm_pi_irte_update %s",
+		res->host.kvm_module, f->apicv, f->ipiv, f->avic,
+		res->host.apicv ? "on" : "off", f->iommu ? "present" : "absent",
+		irte_ok ? (irte_updates ? "fired" : "never fired") :
+			  "not countable");
+	results_params(res, "pi_path=%s", pi_path);
+	results_text(res, "posted_interrupts", "posted_interrupt_paths",
+		     pi_path, text);
+	if (irte_ok)
+		results_count(res, "posted_interrupts", "kvm_pi_irte_update",
+			      "count", irte_updates);
+	results_skip(res, "posted_interrupts", "pi_wakeup_handler_duration",
+		     f->handler_why);
+	results_params(res, NULL);
+	ktap_result(k, KTAP_PASS, "posted_interrupts.detect", "%s", text);
+	ktap_result(k, KTAP_SKIP,
+		    "posted_interrupts.pi_wakeup_handler_duration", "%s",
+		    f->handler_why);
+}
+
+/* ---- the slope ------------------------------------------------------------------- */
+
+static void report_slope(struct ktap *k, struct results *res,
+			 const struct config *c, int pi, enum source s,
+			 enum poll poll)
+{
+	struct linreg_group g[MAX_SIZES];
+	char name[96], method[160];
+	struct linreg_ci ci;
+	int i, n = 0;
+
+	snprintf(name, sizeof(name), "ns_per_blocked_vcpu.%s.poll-%s.p%d",
+		 source_names[s], poll_names[poll], c->pcpus[pi]);
+	for (i = 0; i < c->nr_vcpus; i++) {
+		struct series_cell *sc = &series[pi][s][poll][i];
+
+		if (sc->n)
+			g[n++] = (struct linreg_group){ sc->x, sc->samples,
+							sc->n };
+	}
+	results_params(res, "pcpus=%d source=%s halt_poll=%s pi_path=%s",
+		       c->pcpus[pi], source_names[s], poll_names[poll],
+		       pi_path);
+	if (linreg_median_slope(g, n, BOOTSTRAP_ITERS, 0.95, c->seed, &ci)) {
+		results_skip(
+			res, name, "ns_per_blocked_vcpu",
+			"needs latencies at two or more blocked-vCPU counts");
+		ktap_result(
+			k, KTAP_SKIP, name,
+			"needs latencies at two or more blocked-vCPU counts (%d)",
+			n);
+	} else {
+		snprintf(
+			method, sizeof(method),
+			"least squares of per-M median latency on blocked vCPUs per pCPU, %u-resample percentile bootstrap",
+			ci.iters);
+		results_estimate(res, name, "ns_per_blocked_vcpu", "ns",
+				 ci.fit.slope, ci.ci_low, ci.ci_high, ci.level,
+				 method);
+		ktap_result(
+			k, KTAP_PASS, name,
+			"%.2f ns per blocked vCPU, 95%% CI [%.2f, %.2f], over %d vCPU counts",
+			ci.fit.slope, ci.ci_low, ci.ci_high, n);
+	}
+	results_params(res, NULL);
+}
+
+static void keep_for_slope(const struct vmrun *r, int pi, int vi,
+			   const struct phase *ph)
+{
+	struct series_cell *sc = &series[pi][ph->src][ph->poll][vi];
+
+	if (ph->fail[0] || !ph->done)
+		return;
+	sc->samples =
+		realloc(sc->samples, (sc->n + ph->done) * sizeof(*sc->samples));
+	TEST_ASSERT(sc->samples, "out of memory");
+	memcpy(sc->samples + sc->n, r->lat, ph->done * sizeof(*r->lat));
+	sc->n += ph->done;
+	sc->x = r->blocked_per_pcpu;
+}
+
+/* ---- plan and main ----------------------------------------------------------------- */
+
+static int cells_per_vm(const struct config *c)
+{
+	int n = 0, s, o, p;
+
+	for (p = 0; p < NR_POLLS; p++)
+		for (s = 0; s < NR_SOURCES; s++)
+			for (o = 0; o < NR_ORDERS; o++)
+				n += c->poll[p] && c->source[s] && c->order[o];
+	return n;
+}
+
+static int slopes(const struct config *c)
+{
+	int n = 0, s, p;
+
+	for (p = 0; p < NR_POLLS; p++)
+		for (s = 0; s < NR_SOURCES; s++)
+			n += c->poll[p] && c->source[s];
+	return n * c->nr_pcpus;
+}
+
+static void cell_name(char *buf, size_t size, int m, int p, enum source s,
+		      enum order o, enum poll poll)
+{
+	snprintf(buf, size, "%s.%s.poll-%s.m%d.p%d", source_names[s],
+		 order_names[o], poll_names[poll], m, p);
+}
+
+static void run_vm(struct ktap *k, struct results *res, struct config *c,
+		   int pi, int vi, bool *injected)
+{
+	struct vmrun r = { .c = c, .m = c->vcpus[vi], .p = c->pcpus[pi] };
+	uint64_t rng = c->seed + r.m * 131 + r.p;
+	char name[96];
+	int s, o, p;
+
+	r.nr_targets = r.m - 1;
+	r.seq = calloc(c->wakes, sizeof(*r.seq));
+	r.lat = calloc(c->wakes, sizeof(*r.lat));
+	TEST_ASSERT(r.seq && r.lat, "out of memory");
+	current = &r;
+	create_vm(&r);
+	ktap_comment(
+		k,
+		"M=%d vCPUs on P=%d pCPUs: %d halted targets, %.3g per pCPU; waker on CPU %d; TSC offsets via %s; %s",
+		r.m, r.p, r.nr_targets, r.blocked_per_pcpu, r.waker_cpu,
+		r.offset_how, r.wake_why[0] ? r.wake_why : "");
+	snprintf(name, sizeof(name), "control.m%d.p%d", r.m, r.p);
+	run_control(k, res, &r, name);
+
+	for (p = 0; p < NR_POLLS; p++)
+		for (s = 0; s < NR_SOURCES; s++)
+			for (o = 0; o < NR_ORDERS; o++) {
+				struct phase ph = { .src = s,
+						    .order = o,
+						    .poll = p,
+						    .rounds = c->wakes };
+
+				if (!c->poll[p] || !c->source[s] ||
+				    !c->order[o])
+					continue;
+				cell_name(name, sizeof(name), r.m, r.p, s, o,
+					  p);
+				if (r.lost) {
+					ktap_result(
+						k, KTAP_SKIP, name,
+						"not run: a wakeup in this VM was lost");
+					continue;
+				}
+				if (c->inject_lost && !*injected) {
+					ph.skip_round = c->inject_lost;
+					*injected = true;
+				}
+				stage("%s", name);
+				run_phase(&r, &ph, &rng);
+				if (ph.lost)
+					r.lost = true;
+				keep_for_slope(&r, pi, vi, &ph);
+				report_phase(k, res, &r, &ph, name);
+			}
+	if (r.lost) {
+		/* A target may never leave: the watchdog would only hang. */
+		ktap_comment(k,
+			     "M=%d P=%d: VM left running after a lost wakeup",
+			     r.m, r.p);
+		current = NULL;
+		return;
+	}
+	destroy_vm(&r);
+	free(r.seq);
+	free(r.lat);
+	current = NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [--vcpus LIST] [--pcpus LIST] [--sources ipi,irqfd,signal_msi]\n"
+		"          [--orders rr,random] [--halt-poll off,on] [--wakes N]\n"
+		"          [--wake-timeout-ms MS] [--seed N] [--timeout SECONDS] [--list]\n"
+		"          [--inject-lost-wakeup ROUND]\n"
+		"  --vcpus: vCPUs per VM (2..1024; vCPU 0 wakes, the rest halt)\n"
+		"  --pcpus: physical CPUs the vCPUs are pinned on\n",
+		TEST_NAME);
+}
+
+static void __attribute__((noreturn))
+bad_option(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", TEST_NAME);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static int parse_ints(const char *arg, int *out, int lo, int hi,
+		      const char *what)
+{
+	char *copy = strdup(arg), *tok, *save, *end;
+	int n = 0;
+	long v;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		v = strtol(tok, &end, 0);
+		if (*end || v < lo || v > hi || n == MAX_SIZES)
+			bad_option(what, arg);
+		out[n++] = v;
+	}
+	free(copy);
+	if (!n)
+		bad_option(what, arg);
+	return n;
+}
+
+static void parse_names(const char *arg, bool *on, const char *const *names,
+			int nr, const char *what)
+{
+	char *copy = strdup(arg), *tok, *save;
+	int i;
+
+	memset(on, 0, nr * sizeof(*on));
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < nr && strcmp(tok, names[i]); i++)
+			;
+		if (i == nr)
+			bad_option(what, arg);
+		on[i] = true;
+	}
+	free(copy);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "vcpus", required_argument, NULL, 'm' },
+		{ "pcpus", required_argument, NULL, 'p' },
+		{ "sources", required_argument, NULL, 's' },
+		{ "orders", required_argument, NULL, 'o' },
+		{ "halt-poll", required_argument, NULL, 'P' },
+		{ "wakes", required_argument, NULL, 'n' },
+		{ "wake-timeout-ms", required_argument, NULL, 'w' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "inject-lost-wakeup", required_argument, NULL, 'L' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	static struct config c = {
+		.vcpus = { 2, 4, 8, 16 },
+		.nr_vcpus = 4,
+		.pcpus = { 2 },
+		.nr_pcpus = 1,
+		.source = { true, true, true },
+		.order = { true, true },
+		.poll = { true, true },
+		.wakes = 500,
+		.wake_timeout_ms = 2000,
+		.seed = 1,
+	};
+	unsigned long timeout = 600, v;
+	struct pi_facts pi;
+	struct results res;
+	bool list = false, injected = false;
+	char name[96], buf[32];
+	struct ktap k;
+	int opt, i, j, s, o, p, max_vcpus, plan;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "m:p:s:o:P:n:w:S:t:L:lh", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			c.nr_vcpus = parse_ints(
+				optarg, c.vcpus, 2, HALT_WAKEUP_MAX_TARGETS,
+				"bad --vcpus '%s' (2..1024, comma-separated)");
+			break;
+		case 'p':
+			c.nr_pcpus = parse_ints(
+				optarg, c.pcpus, 1, MAX_CPUS,
+				"bad --pcpus '%s' (1..64, comma-separated)");
+			break;
+		case 's':
+			parse_names(
+				optarg, c.source, source_names, NR_SOURCES,
+				"bad --sources '%s' (ipi, irqfd, signal_msi)");
+			break;
+		case 'o':
+			parse_names(optarg, c.order, order_names, NR_ORDERS,
+				    "bad --orders '%s' (rr, random)");
+			break;
+		case 'P':
+			parse_names(optarg, c.poll, poll_names, NR_POLLS,
+				    "bad --halt-poll '%s' (off, on)");
+			break;
+		case 'n':
+			v = strtoul(optarg, &end, 0);
+			if (*end || !v || v > HALT_WAKEUP_MAX_ROUNDS)
+				bad_option("bad --wakes '%s' (1..16384)",
+					   optarg);
+			c.wakes = v;
+			break;
+		case 'w':
+			v = strtoul(optarg, &end, 0);
+			if (*end || !v || v > 600000)
+				bad_option("bad --wake-timeout-ms '%s'",
+					   optarg);
+			c.wake_timeout_ms = v;
+			break;
+		case 'S':
+			c.seed = strtoull(optarg, &end, 0);
+			if (*end)
+				bad_option("bad --seed '%s'", optarg);
+			break;
+		case 't':
+			timeout = strtoul(optarg, &end, 0);
+			if (*end || !timeout)
+				bad_option("bad --timeout '%s'", optarg);
+			break;
+		case 'L':
+			v = strtoul(optarg, &end, 0);
+			if (*end || !v)
+				bad_option("bad --inject-lost-wakeup '%s'",
+					   optarg);
+			c.inject_lost = v;
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		bad_option("unexpected argument '%s'", argv[optind]);
+	if (!cells_per_vm(&c))
+		bad_option("nothing to run%s", "");
+	if (c.inject_lost > c.wakes)
+		bad_option("--inject-lost-wakeup '%s' is past --wakes", "");
+
+	if (list) {
+		for (i = 0; i < c.nr_pcpus; i++)
+			for (j = 0; j < c.nr_vcpus; j++)
+				for (p = 0; p < NR_POLLS; p++)
+					for (s = 0; s < NR_SOURCES; s++)
+						for (o = 0; o < NR_ORDERS;
+						     o++) {
+							if (!c.poll[p] ||
+							    !c.source[s] ||
+							    !c.order[o])
+								continue;
+							cell_name(name,
+								  sizeof(name),
+								  c.vcpus[j],
+								  c.pcpus[i], s,
+								  o, p);
+							printf("%s\n", name);
+						}
+		return 0;
+	}
+
+	c.nr_cpus = placement_cpus(c.cpus, MAX_CPUS);
+	for (i = 0; i < c.nr_pcpus; i++)
+		if (c.pcpus[i] > c.nr_cpus) {
+			snprintf(buf, sizeof(buf), "%d", c.pcpus[i]);
+			ktap_init(&k, stdout, 1);
+			ktap_result(&k, KTAP_SKIP, TEST_NAME,
+				    "--pcpus %s: this process may use %d CPUs",
+				    buf, c.nr_cpus);
+			return ktap_exit_code(&k);
+		}
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQFD));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X2APIC_API));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HALT_POLL));
+	max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
+	for (i = 0; i < c.nr_vcpus; i++)
+		__TEST_REQUIRE(c.vcpus[i] <= max_vcpus,
+			       "--vcpus up to this host's KVM_CAP_MAX_VCPUS");
+	/* "on": the module's halt_poll_ns, set explicitly per VM. */
+	c.halt_poll_ns = 200000;
+	if (host_module_param("kvm", "halt_poll_ns", buf, sizeof(buf)))
+		c.halt_poll_ns = strtoull(buf, NULL, 0);
+	/* A vCPU fd, a stats fd and an eventfd per vCPU, and perf fds. */
+	setrlimit(RLIMIT_NOFILE, &(struct rlimit){ 65536, 65536 });
+
+	watchdog_arm(timeout, dump_run);
+	results_open(&res, TEST_NAME, NULL);
+	detect_pi(&res, &pi);
+	plan = c.nr_pcpus * c.nr_vcpus * (1 + cells_per_vm(&c)) + slopes(&c) +
+	       2;
+	ktap_init(&k, stdout, plan);
+	ktap_comment(
+		&k,
+		"host kernel %s, %s, KVM module %s, APICv %s; %u wakeups per cell; halt polling on = %lu ns",
+		res.host.kernel, res.host.cpu, res.host.kvm_module,
+		res.host.apicv ? "on" : "off", c.wakes, c.halt_poll_ns);
+	for (i = 0; i < c.nr_pcpus; i++)
+		for (j = 0; j < c.nr_vcpus; j++)
+			run_vm(&k, &res, &c, i, j, &injected);
+	for (i = 0; i < c.nr_pcpus; i++)
+		for (p = 0; p < NR_POLLS; p++)
+			for (s = 0; s < NR_SOURCES; s++)
+				if (c.poll[p] && c.source[s])
+					report_slope(&k, &res, &c, i, s, p);
+	report_pi(&k, &res, &pi, pi_irte_total, pi_irte_counted);
+	results_close(&res);
+	return ktap_exit_code(&k);
+}
