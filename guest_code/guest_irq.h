@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Guest-side LAPIC/IOAPIC helpers shared by guest payloads (xAPIC mode).
+ * Every guest_code object links into every program: names are prefixed.
+ */
+#ifndef IRQBENCH_GUEST_IRQ_H
+#define IRQBENCH_GUEST_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * xAPIC on, TPR 0, LINT0 masked: KVM resets the BSP's LINT0 to ExtINT, and
+ * with an in-kernel PIC an asserted GSI < 16 would also inject the
+ * (unprogrammed) PIC's vector.  Only the IOAPIC and MSIs may deliver.
+ */
+void guest_irq_lapic_setup(void);
+/* IOAPIC redirection entry: @flags are RTE_* bits (e.g. RTE_LEVEL). */
+void guest_irq_ioapic_write_rte(uint8_t pin, uint8_t vector, uint8_t dest,
+				uint64_t flags);
+/* @vector's bit in the LAPIC ISR. */
+bool guest_irq_in_service(uint8_t vector);
+/* Halts with interrupts enabled until *@flag is non-zero. */
+void guest_irq_halt_until(volatile uint32_t *flag);
+
+#endif

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Guest code of the irqfd resample scenario (seed 003): the driver of one or
+ * two level-triggered devices sharing an IOAPIC pin.  See irqfd_resample.h.
+ */
+#include "apic.h"
+#include "kvm_util.h"
+#include "processor.h"
+
+#include "guest_code/guest_irq.h"
+#include "guest_code/irqfd_resample.h"
+#include "lib/ioapic_model.h"
+
+struct irqfd_resample_params irqfd_resample_params;
+struct irqfd_resample_state irqfd_resample_state;
+
+#define P irqfd_resample_params
+#define S irqfd_resample_state
+
+/*
+ * The pin's handler, as a shared-line driver does it: read every device's
+ * status, serve one event of each device that has one, then EOI.  An
+ * interrupt that finds nothing is spurious: on one source that means the
+ * line was delivered twice for one event.
+ */
+void irqfd_resample_isr(struct ex_regs *regs)
+{
+	bool served = false;
+	uint64_t n;
+	int s;
+
+	if (!S.probed) {
+		S.in_service_in_isr = guest_irq_in_service(P.vector);
+		S.probed = 1;
+		GUEST_SYNC(IRQFD_RESAMPLE_IN_ISR);
+	}
+	S.interrupts++;
+	for (s = 0; s < P.nr_sources; s++) {
+		if (S.src[s].consumed < S.src[s].produced) {
+			S.src[s].consumed++;
+			served = true;
+		}
+	}
+	if (!served)
+		S.spurious++;
+	/* Stamp first, then publish: the host reads eois, then the stamp. */
+	n = S.eois;
+	S.eoi_tsc[n % IRQFD_RESAMPLE_EOI_RING] = rdtsc();
+	S.eois = n + 1;
+	xapic_write_reg(APIC_EOI, 0);
+}
+
+void irqfd_resample_kick_isr(struct ex_regs *regs)
+{
+	xapic_write_reg(APIC_EOI, 0);
+}
+
+void irqfd_resample_guest(void)
+{
+	guest_irq_lapic_setup();
+	guest_irq_ioapic_write_rte(P.pin, P.vector, 0, RTE_LEVEL);
+	asm volatile("sti");
+	GUEST_SYNC(IRQFD_RESAMPLE_READY);
+	guest_irq_halt_until(&S.stop);
+
+	/* No handler runs now: a set ISR bit is a leftover of the platform. */
+	asm volatile("cli");
+	while (guest_irq_in_service(P.vector) && S.stray_in_service < 16) {
+		S.stray_in_service++;
+		xapic_write_reg(APIC_EOI, 0);
+	}
+	GUEST_DONE();
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# x86/inject_isolation at small sizes: correctness only, no timing
+# thresholds: every part reported, the storm delivered MSIs, the idle guests
+# ticked, records complete (steal %, lateness, deltas with intervals,
+# injector scaling) with the params the plots use, bad input rejected.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${IRQBENCH_BUILD:-$top/build}/x86/inject_isolation
+[ -e /dev/kvm ] || { echo "# SKIP no /dev/kvm on this machine"; exit 4; }
+[ -x "$bin" ] || { echo "not ok 1 $bin not built"; exit 1; }
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$bin" --rates 0 >/dev/null 2>"$out/err"; bad_rc=$?
+IRQBENCH_RESULTS_DIR=$out "$bin" --rates 2000,max --scaling 1,2 --phase-ms 300 \
+	--window-ms 50 --timeout 120 >"$out/ktap" 2>"$out/log"
+rc=$?
+cat "$out/ktap"
+
+python3 - "$out" "$rc" "$bad_rc" <<'PY'
+import json, sys
+out, rc, bad_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+failed = num = 0
+def check(ok, what):
+    global failed, num
+    num += 1
+    print(("ok" if ok else "not ok"), num, what)
+    failed += not ok
+
+ktap = open(out + "/ktap").read().splitlines()
+recs = [json.loads(l) for l in open(out + "/results.jsonl")]
+lines = {l.split(" # ")[0].split()[-1]: l for l in ktap if l.startswith(("ok ", "not ok "))}
+check(bad_rc == 2, f"bad --rates: exit 2 ({bad_rc})")
+check(sorted(lines) == ["control", "different", "same", "scaling"], f"four parts reported {sorted(lines)}")
+for p in ("same", "different", "scaling"):
+    check(lines.get(p, "").startswith("ok ") and "SKIP" not in lines[p] or
+          "one CPU" in lines.get(p, ""), f"{p}: measured")
+check("control" in lines and not lines["control"].startswith("not ok"), "control: the counters see a CPU hog")
+def recs_of(variant, metric):
+    return [r for r in recs if r["variant"] == variant and r["metric"] == metric]
+for pl in ("same", "different"):
+    for t in ("periodic", "deadline"):
+        v = f"{pl}.{t}"
+        lat = recs_of(v, "tick_lateness")
+        skipped = lat and lat[0].get("value") == "skip"
+        if skipped:
+            check(True, f"{v}: SKIP ({lat[0].get('reason')})")
+            continue
+        check(len(lat) == 3 and all(r["summary"]["n"] > 0 and len(r["samples"]) == r["summary"]["n"] for r in lat),
+              f"{v}: lateness samples for off + 2 rates ({len(lat)})")
+        st = recs_of(v, "steal_pct")
+        check(len(st) == 3, f"{v}: steal % records ({len(st)})")
+        rates = sorted(r["params"]["rate"] for r in lat)
+        check(rates[0] == 0 and [r["params"]["storm"] for r in lat].count("off") == 1,
+              f"{v}: baseline (rate=0, storm=off) in the same run; rates {rates}")
+        d = recs_of(v, "tick_lateness_delta")
+        check(len(d) == 2 and all(r["ci_low"] <= r["value"] <= r["ci_high"] for r in d),
+              f"{v}: lateness deltas vs storm off with intervals")
+    storm = recs_of(f"{pl}.storm", "storm_irqs_per_s")
+    check(len(storm) == 2 and all(r["summary"]["max"] > 0 for r in storm),
+          f"{pl}: the storm guest received MSIs at every rate")
+sc = recs_of("scaling", "injections_per_s")
+check(sorted(r["params"]["injectors"] for r in sc) == [1, 2] and all(r["summary"]["n"] > 0 for r in sc),
+      "scaling: injection throughput for 1 and 2 injector threads")
+check(all(r["host"]["kvm_module"] and r["kernel"] for r in recs), "records carry kernel and host")
+check(rc in (0, 4), f"exit status {rc}")
+sys.exit(1 if failed else 0)
+PY

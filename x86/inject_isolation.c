@@ -1,0 +1,1135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Injection-storm isolation (seed 001).
+ *
+ * Xen's global tasklet lock on the passthrough-interrupt path gave idle
+ * guests about 40% steal time.  The KVM question: does an interrupt storm
+ * into some guests take time from idle guests, on the same CPU and on other
+ * CPUs?  A storm VM's vCPUs take MSIs through irqfds (GSI routes of type
+ * MSI) written by K injector threads, paced or flat out; idle VMs halt
+ * between LAPIC timer ticks (one periodic, one TSC-deadline), publish KVM
+ * steal time and log each tick's lateness (actual minus programmed expiry).
+ *
+ * Per placement (storm vCPUs on the idle vCPUs' CPU, or on another one) and
+ * storm rate: the idle guests' steal % (per window), tick lateness, and the
+ * storm's delivered rate; the storm-off baseline is measured in the same
+ * run, and each difference comes with a bootstrap interval of the
+ * difference of medians.  Then injection throughput against the number of
+ * injector threads: flat or falling per-thread throughput points to a
+ * shared lock.  A control holds off the idle guests' interrupts and puts a
+ * CPU hog beside them: steal and lateness must both rise, or the counters
+ * are blind.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <asm/kvm_para.h>
+
+#include "apic.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#include "guest_code/inject_isolation.h"
+#include "lib/bootstrap.h"
+#include "lib/ktap.h"
+#include "lib/kvm_compat.h"
+#include "lib/placement.h"
+#include "lib/results.h"
+#include "lib/stats.h"
+#include "lib/tsc.h"
+#include "lib/watchdog.h"
+
+#define TEST_NAME "inject_isolation"
+#define ISO_STORM_VECTOR 0x40
+#define ISO_TIMER_VECTOR 0xec
+#define ISO_KICK_VECTOR 0xf0
+#define ISO_MAX_INJECTORS 16
+#define ISO_MAX_RATES 16
+#define ISO_IDLE 2 /* periodic, TSC-deadline */
+#define ISO_BOOTSTRAP_ITERS 2000
+
+static const char *const timer_names[] = { "periodic", "deadline" };
+
+struct options {
+	unsigned long phase_ms, window_ms, period_us;
+	int storm_vcpus;
+	int injectors; /* for the rate phases */
+	double rates[ISO_MAX_RATES]; /* 0: flat out */
+	int nr_rates;
+	int scaling[ISO_MAX_RATES]; /* injector counts, flat out */
+	int nr_scaling;
+	const char *filter;
+};
+
+struct guest_vm {
+	const char *name;
+	bool present;
+	char why[160]; /* when not present */
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu[INJECT_ISOLATION_MAX_STORM_VCPUS];
+	int nr_vcpus;
+	pthread_t thread[INJECT_ISOLATION_MAX_STORM_VCPUS];
+	_Atomic pid_t tid[INJECT_ISOLATION_MAX_STORM_VCPUS];
+	_Atomic int ready;
+	struct inject_isolation_state *st;
+	struct kvm_steal_time *steal; /* NULL: not enabled */
+	int efd[INJECT_ISOLATION_MAX_STORM_VCPUS]; /* storm: irqfds */
+};
+
+struct injector {
+	pthread_t thread;
+	int idx;
+	double rate; /* per thread, 0: flat out */
+	_Atomic uint64_t sent;
+};
+
+struct ctx {
+	struct options o;
+	int cpus[CPU_SETSIZE], nr_cpus;
+	struct guest_vm storm, idle[ISO_IDLE];
+	struct injector inj[ISO_MAX_INJECTORS];
+	int nr_inj;
+	_Atomic bool injecting, hogging;
+	int inj_cpus[CPU_SETSIZE], nr_inj_cpus;
+	struct results res;
+	struct ktap k;
+	const char *stage;
+};
+
+/* What one phase measured. */
+struct phase {
+	size_t nr_win;
+	double *steal_pct[ISO_IDLE], *run_delay_pct[ISO_IDLE];
+	double *lateness_ns[ISO_IDLE];
+	size_t nr_lat[ISO_IDLE];
+	uint64_t missed[ISO_IDLE], ticks[ISO_IDLE];
+	double *inj_rate, *storm_rate; /* per window, 1/s */
+	double injections_per_s, storm_irqs_per_s;
+};
+
+static struct ctx *current_ctx;
+
+static void dump_ctx(void)
+{
+	struct ctx *c = current_ctx;
+	int i;
+
+	if (!c)
+		return;
+	printf("# stage %s; storm irqs %lu; ", c->stage ? c->stage : "?",
+	       c->storm.st ? c->storm.st->storm_irqs[0] : 0);
+	for (i = 0; i < ISO_IDLE; i++)
+		if (c->idle[i].present)
+			printf("%s ticks %lu missed %lu; ", c->idle[i].name,
+			       c->idle[i].st->ticks, c->idle[i].st->missed);
+	printf("\n");
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Time the thread waited runnable on a runqueue: what KVM reports as steal. */
+static uint64_t run_delay_ns(pid_t tid)
+{
+	char path[64];
+	uint64_t run = 0, delay = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &run, &delay) != 2)
+		delay = 0;
+	fclose(f);
+	return delay;
+}
+
+/* The steal field, read while KVM is not updating it (version even). */
+static uint64_t read_steal(struct kvm_steal_time *st)
+{
+	uint32_t v;
+	uint64_t steal;
+
+	do {
+		v = __atomic_load_n(&st->version, __ATOMIC_ACQUIRE);
+		steal = __atomic_load_n(&st->steal, __ATOMIC_ACQUIRE);
+	} while ((v & 1) ||
+		 v != __atomic_load_n(&st->version, __ATOMIC_ACQUIRE));
+	return steal;
+}
+
+/* ---- VMs and vCPU threads ---------------------------------------------------- */
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct guest_vm *g = NULL;
+	struct ctx *c = current_ctx;
+	struct ucall uc;
+	int i;
+
+	for (i = 0; i < ISO_IDLE; i++)
+		if (c->idle[i].present && c->idle[i].vcpu[0] == vcpu)
+			g = &c->idle[i];
+	if (!g)
+		g = &c->storm;
+	g->tid[vcpu->id] = syscall(SYS_gettid);
+	for (;;) {
+		vcpu_run(vcpu);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			g->ready++;
+			continue;
+		case UCALL_DONE:
+			return NULL;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			return NULL;
+		default:
+			TEST_FAIL("%s vCPU %d: unexpected exit %s", g->name,
+				  vcpu->id,
+				  exit_reason_str(vcpu->run->exit_reason));
+		}
+	}
+}
+
+static void vm_common(struct guest_vm *g, int nr_vcpus)
+{
+	int i;
+
+	irqchip_select(IRQCHIP_KERNEL);
+	g->vm = vm_create_with_vcpus(nr_vcpus, inject_isolation_guest, g->vcpu);
+	g->nr_vcpus = nr_vcpus;
+#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
+	vm_init_descriptor_tables(g->vm);
+	for (i = 0; i < nr_vcpus; i++)
+		vcpu_init_descriptor_tables(g->vcpu[i]);
+#endif
+	for (i = 0; i < nr_vcpus; i++)
+		vm_install_exception_handler(g->vm, ISO_STORM_VECTOR + i,
+					     inject_isolation_storm_isr);
+	vm_install_exception_handler(g->vm, ISO_TIMER_VECTOR,
+				     inject_isolation_timer_isr);
+	vm_install_exception_handler(g->vm, ISO_KICK_VECTOR,
+				     inject_isolation_kick_isr);
+	virt_pg_map(g->vm, APIC_DEFAULT_GPA, APIC_DEFAULT_GPA);
+	memset(&inject_isolation_state, 0, sizeof(inject_isolation_state));
+	sync_global_to_guest(g->vm, inject_isolation_state);
+	g->st = addr_gva2hva(g->vm, (vm_vaddr_t)&inject_isolation_state);
+	g->present = true;
+}
+
+/* vCPU i's GSI i is an MSI route to APIC ID i, vector base + i; an irqfd each. */
+static void storm_vm_create(struct ctx *c)
+{
+	struct guest_vm *g = &c->storm;
+	struct kvm_irq_routing *routing;
+	int i, n = c->o.storm_vcpus;
+
+	g->name = "storm";
+	vm_common(g, n);
+	inject_isolation_params = (struct inject_isolation_params){
+		.role = ISO_ROLE_STORM,
+		.storm_vector = ISO_STORM_VECTOR,
+		.timer_vector = ISO_TIMER_VECTOR,
+		.kick_vector = ISO_KICK_VECTOR,
+	};
+	sync_global_to_guest(g->vm, inject_isolation_params);
+	routing = calloc(1, sizeof(*routing) + n * sizeof(routing->entries[0]));
+	TEST_ASSERT(routing, "out of memory");
+	for (i = 0; i < n; i++) {
+		routing->entries[i].gsi = i;
+		routing->entries[i].type = KVM_IRQ_ROUTING_MSI;
+		routing->entries[i].u.msi.address_lo = 0xfee00000 | (i << 12);
+		routing->entries[i].u.msi.data = ISO_STORM_VECTOR + i;
+	}
+	routing->nr = n;
+	vm_ioctl(g->vm, KVM_SET_GSI_ROUTING, routing);
+	free(routing);
+	for (i = 0; i < n; i++) {
+		struct kvm_irqfd irqfd = { .gsi = i };
+
+		g->efd[i] = eventfd(0, EFD_CLOEXEC);
+		TEST_ASSERT(g->efd[i] >= 0, "eventfd: %s", strerror(errno));
+		irqfd.fd = g->efd[i];
+		vm_ioctl(g->vm, KVM_IRQFD, &irqfd);
+	}
+}
+
+static void idle_vm_create(struct ctx *c, int i)
+{
+	struct guest_vm *g = &c->idle[i];
+	bool steal = kvm_cpu_has(X86_FEATURE_KVM_STEAL_TIME);
+
+	g->name = timer_names[i];
+	if (i == ISO_TIMER_DEADLINE &&
+	    !kvm_cpu_has(X86_FEATURE_TSC_DEADLINE_TIMER)) {
+		snprintf(
+			g->why, sizeof(g->why),
+			"KVM does not offer the TSC-deadline timer (CPUID.1:ECX.24)");
+		return;
+	}
+	vm_common(g, 1);
+	inject_isolation_params = (struct inject_isolation_params){
+		.role = ISO_ROLE_IDLE,
+		.timer = i,
+		.storm_vector = ISO_STORM_VECTOR,
+		.timer_vector = ISO_TIMER_VECTOR,
+		.kick_vector = ISO_KICK_VECTOR,
+		.period_tsc = c->o.period_us * (tsc_hz() / 1000000),
+		.calibrate_tsc = tsc_hz() / 50, /* 20 ms */
+		.steal_gpa =
+			steal ? addr_gva2gpa(
+					g->vm,
+					(vm_vaddr_t)&inject_isolation_steal) :
+				0,
+	};
+	sync_global_to_guest(g->vm, inject_isolation_params);
+	if (steal)
+		g->steal = addr_gva2hva(g->vm,
+					(vm_vaddr_t)&inject_isolation_steal);
+}
+
+static void vm_start(struct guest_vm *g)
+{
+	int i;
+
+	if (!g->present)
+		return;
+	for (i = 0; i < g->nr_vcpus; i++)
+		TEST_ASSERT(!pthread_create(&g->thread[i], NULL, vcpu_thread,
+					    g->vcpu[i]),
+			    "pthread_create");
+}
+
+static void vm_wait_ready(struct guest_vm *g)
+{
+	while (g->present && g->ready < g->nr_vcpus)
+		usleep(1000);
+}
+
+static void vm_stop(struct guest_vm *g)
+{
+	int i;
+
+	if (!g->present)
+		return;
+	g->st->stop = 1;
+	for (i = 0; i < g->nr_vcpus; i++) {
+		struct kvm_msi kick = {
+			.address_lo = 0xfee00000 | (i << 12),
+			.data = ISO_KICK_VECTOR,
+		};
+
+		/* Returns how many vCPUs took it: < 0 only on error. */
+		TEST_ASSERT(__vm_ioctl(g->vm, KVM_SIGNAL_MSI, &kick) >= 0,
+			    "KVM_SIGNAL_MSI: %s", strerror(errno));
+	}
+	for (i = 0; i < g->nr_vcpus; i++)
+		pthread_join(g->thread[i], NULL);
+	for (i = 0; g == &current_ctx->storm && i < g->nr_vcpus; i++)
+		close(g->efd[i]);
+	kvm_vm_free(g->vm);
+	g->present = false;
+}
+
+/* ---- injectors ------------------------------------------------------------------ */
+
+static void *injector_thread(void *arg)
+{
+	struct injector *in = arg;
+	struct ctx *c = current_ctx;
+	int fd = c->storm.efd[in->idx % c->storm.nr_vcpus];
+	uint64_t one = 1, next = mono_ns(), interval = 0;
+
+	if (in->rate > 0)
+		interval = 1e9 / in->rate;
+	while (c->injecting) {
+		if (interval) {
+			uint64_t now = mono_ns();
+
+			if (now < next) {
+				struct timespec ts = {
+					.tv_sec = next / 1000000000,
+					.tv_nsec = next % 1000000000,
+				};
+
+				if (next - now > 20000)
+					clock_nanosleep(CLOCK_MONOTONIC,
+							TIMER_ABSTIME, &ts,
+							NULL);
+				continue;
+			}
+			next += interval;
+			/* Never make up for more than 10 ms of lag in a burst. */
+			if (now > next + 10000000)
+				next = now;
+		}
+		TEST_ASSERT(write(fd, &one, 8) == 8, "irqfd write: %s",
+			    strerror(errno));
+		in->sent++;
+	}
+	return NULL;
+}
+
+static void injectors_start(struct ctx *c, int n, double rate)
+{
+	int i;
+
+	c->nr_inj = n;
+	c->injecting = true;
+	for (i = 0; i < n; i++) {
+		c->inj[i].idx = i;
+		c->inj[i].rate = rate > 0 ? rate / n : 0;
+		c->inj[i].sent = 0;
+		TEST_ASSERT(!pthread_create(&c->inj[i].thread, NULL,
+					    injector_thread, &c->inj[i]),
+			    "pthread_create");
+		placement_pin(c->inj[i].thread,
+			      placement_spread(c->inj_cpus, c->nr_inj_cpus, i));
+	}
+}
+
+static void injectors_stop(struct ctx *c)
+{
+	int i;
+
+	c->injecting = false;
+	for (i = 0; i < c->nr_inj; i++)
+		pthread_join(c->inj[i].thread, NULL);
+	c->nr_inj = 0;
+}
+
+static uint64_t injected(struct ctx *c)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < c->nr_inj; i++)
+		n += c->inj[i].sent;
+	return n;
+}
+
+static uint64_t storm_irqs(struct ctx *c)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < c->storm.nr_vcpus; i++)
+		n += c->storm.st->storm_irqs[i];
+	return n;
+}
+
+/* ---- phases ------------------------------------------------------------------------ */
+
+struct snap {
+	uint64_t t, steal[ISO_IDLE], delay[ISO_IDLE], ticks[ISO_IDLE];
+	uint64_t irqs, sent;
+};
+
+static void snapshot(struct ctx *c, struct snap *s)
+{
+	int i;
+
+	s->t = mono_ns();
+	s->irqs = storm_irqs(c);
+	s->sent = injected(c);
+	for (i = 0; i < ISO_IDLE; i++) {
+		struct guest_vm *g = &c->idle[i];
+
+		if (!g->present)
+			continue;
+		s->steal[i] = g->steal ? read_steal(g->steal) : 0;
+		s->delay[i] = run_delay_ns(g->tid[0]);
+		s->ticks[i] = g->st->ticks;
+	}
+}
+
+/* Tick @n's lateness in ns: TSC ticks, or APIC counts since the reload. */
+static double lateness_ns(struct guest_vm *g, int timer, uint64_t n)
+{
+	int64_t raw = g->st->lateness[n % INJECT_ISOLATION_RING];
+
+	if (timer == ISO_TIMER_PERIODIC)
+		return raw * (double)g->st->cal_tsc / g->st->cal_counts * 1e9 /
+		       tsc_hz();
+	return raw >= 0 ? tsc_to_ns(raw) : -tsc_to_ns(-raw);
+}
+
+static void *alloc_doubles(size_t n)
+{
+	double *p = calloc(n ? n : 1, sizeof(double));
+
+	TEST_ASSERT(p, "out of memory");
+	return p;
+}
+
+/*
+ * @injectors threads at @rate per second in all (0: flat out; no injectors:
+ * the storm is off) for phase_ms, sampled every window_ms after one window
+ * to settle.
+ */
+static void run_phase(struct ctx *c, struct phase *p, int injectors,
+		      double rate)
+{
+	size_t w, nw = c->o.phase_ms / c->o.window_ms;
+	struct snap s0, s1, first;
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->nr_win = nw;
+	p->inj_rate = alloc_doubles(nw);
+	p->storm_rate = alloc_doubles(nw);
+	for (i = 0; i < ISO_IDLE; i++) {
+		p->steal_pct[i] = alloc_doubles(nw);
+		p->run_delay_pct[i] = alloc_doubles(nw);
+	}
+	if (injectors)
+		injectors_start(c, injectors, rate);
+	usleep(c->o.window_ms * 1000);
+	snapshot(c, &s0);
+	first = s0;
+	for (w = 0; w < nw; w++) {
+		double dt;
+
+		usleep(c->o.window_ms * 1000);
+		snapshot(c, &s1);
+		dt = (s1.t - s0.t) / 1e9;
+		p->inj_rate[w] = (s1.sent - s0.sent) / dt;
+		p->storm_rate[w] = (s1.irqs - s0.irqs) / dt;
+		for (i = 0; i < ISO_IDLE; i++) {
+			p->steal_pct[i][w] = 100.0 *
+					     (s1.steal[i] - s0.steal[i]) /
+					     (dt * 1e9);
+			p->run_delay_pct[i][w] = 100.0 *
+						 (s1.delay[i] - s0.delay[i]) /
+						 (dt * 1e9);
+		}
+		s0 = s1;
+	}
+	p->injections_per_s = (s1.sent - first.sent) / ((s1.t - first.t) / 1e9);
+	p->storm_irqs_per_s = (s1.irqs - first.irqs) / ((s1.t - first.t) / 1e9);
+	if (injectors)
+		injectors_stop(c);
+	for (i = 0; i < ISO_IDLE; i++) {
+		struct guest_vm *g = &c->idle[i];
+		uint64_t n, t0 = first.ticks[i], t1 = s1.ticks[i];
+
+		if (!g->present)
+			continue;
+		if (t1 - t0 > INJECT_ISOLATION_RING)
+			t0 = t1 - INJECT_ISOLATION_RING;
+		p->ticks[i] = t1 - t0;
+		p->lateness_ns[i] = alloc_doubles(t1 - t0);
+		for (n = t0; n < t1; n++)
+			p->lateness_ns[i][p->nr_lat[i]++] =
+				lateness_ns(g, i, n);
+		p->missed[i] = g->st->missed;
+	}
+}
+
+static void phase_free(struct phase *p)
+{
+	int i;
+
+	free(p->inj_rate);
+	free(p->storm_rate);
+	for (i = 0; i < ISO_IDLE; i++) {
+		free(p->steal_pct[i]);
+		free(p->run_delay_pct[i]);
+		free(p->lateness_ns[i]);
+	}
+}
+
+/* ---- records -------------------------------------------------------------------------- */
+
+static double median_of(const double *v, size_t n)
+{
+	double *tmp = alloc_doubles(n);
+	struct summary s;
+
+	memcpy(tmp, v, n * sizeof(*tmp));
+	summarize(tmp, n, &s);
+	free(tmp);
+	return s.p50;
+}
+
+static double mean_of(const double *v, size_t n)
+{
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	return n ? sum / n : 0;
+}
+
+static void record_diff(struct ctx *c, const char *variant, const char *metric,
+			const char *unit, const double *base, size_t nb,
+			const double *v, size_t nv)
+{
+	struct median_diff d;
+
+	if (bootstrap_median_diff(base, nb, v, nv, ISO_BOOTSTRAP_ITERS, 0.95, 1,
+				  &d))
+		return;
+	results_estimate(
+		&c->res, variant, metric, unit, d.diff, d.ci_low, d.ci_high,
+		d.level,
+		"median(storm) - median(storm off), percentile bootstrap (2000 resamples)");
+}
+
+/*
+ * The idle guests' records for one phase; @base (NULL for the baseline
+ * itself) is the storm-off phase of the same placement.
+ */
+static void record_idle(struct ctx *c, const char *placement,
+			const struct phase *p, const struct phase *base,
+			const char *storm, double rate, int injectors)
+{
+	char variant[64];
+	int i;
+
+	for (i = 0; i < ISO_IDLE; i++) {
+		struct guest_vm *g = &c->idle[i];
+		double *tmp;
+
+		snprintf(variant, sizeof(variant), "%s.%s", placement,
+			 timer_names[i]);
+		results_params(
+			&c->res,
+			"rate=%.0f injectors=%d placement=%s storm=%s timer=%s storm_vcpus=%d period_us=%lu",
+			rate, injectors, placement, storm, timer_names[i],
+			c->o.storm_vcpus, c->o.period_us);
+		if (!g->present) {
+			results_skip(&c->res, variant, "tick_lateness", g->why);
+			continue;
+		}
+		if (g->steal) {
+			tmp = alloc_doubles(p->nr_win);
+			memcpy(tmp, p->steal_pct[i], p->nr_win * sizeof(*tmp));
+			results_samples(&c->res, variant, "steal_pct", "%", tmp,
+					p->nr_win);
+			free(tmp);
+		} else {
+			results_skip(
+				&c->res, variant, "steal_pct",
+				"KVM does not offer steal time (KVM_FEATURE_STEAL_TIME)");
+		}
+		tmp = alloc_doubles(p->nr_win);
+		memcpy(tmp, p->run_delay_pct[i], p->nr_win * sizeof(*tmp));
+		results_samples(&c->res, variant, "vcpu_run_delay_pct", "%",
+				tmp, p->nr_win);
+		free(tmp);
+		tmp = alloc_doubles(p->nr_lat[i]);
+		memcpy(tmp, p->lateness_ns[i], p->nr_lat[i] * sizeof(*tmp));
+		results_samples(&c->res, variant, "tick_lateness", "ns", tmp,
+				p->nr_lat[i]);
+		free(tmp);
+		results_count(&c->res, variant, "ticks", "count", p->ticks[i]);
+		results_count(&c->res, variant, "missed_ticks_total", "count",
+			      p->missed[i]);
+		if (!base)
+			continue;
+		if (g->steal)
+			record_diff(c, variant, "steal_pct_delta", "%",
+				    base->steal_pct[i], base->nr_win,
+				    p->steal_pct[i], p->nr_win);
+		record_diff(c, variant, "tick_lateness_delta", "ns",
+			    base->lateness_ns[i], base->nr_lat[i],
+			    p->lateness_ns[i], p->nr_lat[i]);
+	}
+}
+
+static void record_storm(struct ctx *c, const char *variant,
+			 const struct phase *p, const char *placement,
+			 const char *storm, double rate, int injectors)
+{
+	double *tmp = alloc_doubles(p->nr_win);
+
+	results_params(
+		&c->res,
+		"rate=%.0f injectors=%d placement=%s storm=%s storm_vcpus=%d",
+		rate, injectors, placement, storm, c->o.storm_vcpus);
+	memcpy(tmp, p->inj_rate, p->nr_win * sizeof(*tmp));
+	results_samples(&c->res, variant, "injections_per_s", "1/s", tmp,
+			p->nr_win);
+	memcpy(tmp, p->storm_rate, p->nr_win * sizeof(*tmp));
+	results_samples(&c->res, variant, "storm_irqs_per_s", "1/s", tmp,
+			p->nr_win);
+	results_count(&c->res, variant, "injections_per_s_per_thread", "1/s",
+		      injectors ? (long long)(p->injections_per_s / injectors) :
+				  0);
+	free(tmp);
+}
+
+/* ---- placements ------------------------------------------------------------------------ */
+
+/*
+ * same: storm vCPUs share the idle vCPUs' CPU, injectors elsewhere;
+ * different: storm vCPUs and injectors on the other CPUs.
+ */
+static void place(struct ctx *c, bool same)
+{
+	/* One CPU: everything shares it (only "same" runs). */
+	const int *others = c->nr_cpus > 1 ? c->cpus + 1 : c->cpus;
+	int nr_others = c->nr_cpus > 1 ? c->nr_cpus - 1 : 1, i;
+
+	for (i = 0; i < ISO_IDLE; i++)
+		if (c->idle[i].present)
+			placement_pin(c->idle[i].thread[0], c->cpus[0]);
+	for (i = 0; i < c->storm.nr_vcpus; i++)
+		placement_pin(c->storm.thread[i],
+			      same ? c->cpus[0] :
+				     placement_spread(others, nr_others, i));
+	memcpy(c->inj_cpus, others, nr_others * sizeof(int));
+	c->nr_inj_cpus = nr_others;
+}
+
+static bool phase_sane(struct ctx *c, const struct phase *p, bool storm,
+		       char *why, size_t len)
+{
+	int i;
+
+	for (i = 0; i < ISO_IDLE; i++)
+		if (c->idle[i].present && !p->ticks[i]) {
+			snprintf(why, len, "%s idle guest: no timer tick",
+				 timer_names[i]);
+			return false;
+		}
+	if (storm && !p->storm_irqs_per_s) {
+		snprintf(why, len, "storm guest received no MSI");
+		return false;
+	}
+	return true;
+}
+
+static void run_placement(struct ctx *c, bool same)
+{
+	const char *placement = same ? "same" : "different";
+	struct phase base, p;
+	char why[160] = "", line[1024];
+	size_t n = 0;
+	bool ok = true;
+	int r, i;
+
+	c->stage = placement;
+	watchdog_stage(placement);
+	place(c, same);
+	run_phase(c, &base, 0, 0);
+	record_idle(c, placement, &base, NULL, "off", 0, 0);
+	ok = phase_sane(c, &base, false, why, sizeof(why));
+	for (r = 0; ok && r < c->o.nr_rates; r++) {
+		double rate = c->o.rates[r];
+		char variant[64];
+
+		run_phase(c, &p, c->o.injectors, rate);
+		/* Flat out: the rate axis is the rate reached. */
+		if (!rate)
+			rate = p.injections_per_s;
+		snprintf(variant, sizeof(variant), "%s.storm", placement);
+		record_storm(c, variant, &p, placement,
+			     c->o.rates[r] ? "paced" : "max", rate,
+			     c->o.injectors);
+		record_idle(c, placement, &p, &base,
+			    c->o.rates[r] ? "paced" : "max", rate,
+			    c->o.injectors);
+		ok = phase_sane(c, &p, true, why, sizeof(why));
+		n += snprintf(
+			line + n, n < sizeof(line) ? sizeof(line) - n : 0,
+			"%s %.0f/s: storm %.0f/s, steal p50 %s%.2f%%, lateness p50 %.1f us (off: %.1f); ",
+			c->o.rates[r] ? "paced" : "max", rate,
+			p.storm_irqs_per_s, c->idle[0].steal ? "" : "n/a ",
+			median_of(p.steal_pct[0], p.nr_win),
+			median_of(p.lateness_ns[0], p.nr_lat[0]) / 1e3,
+			median_of(base.lateness_ns[0], base.nr_lat[0]) / 1e3);
+		phase_free(&p);
+	}
+	phase_free(&base);
+	results_params(&c->res, NULL);
+	if (n)
+		ktap_comment(&c->k, "%s (periodic idle guest): %s", placement,
+			     line);
+	if (ok)
+		ktap_result(&c->k, KTAP_PASS, placement,
+			    "storm-off baseline and %d storm rates measured",
+			    c->o.nr_rates);
+	else
+		ktap_result(&c->k, KTAP_FAIL, placement, "%s", why);
+	for (i = 0; i < ISO_IDLE; i++)
+		if (!c->idle[i].present)
+			ktap_comment(&c->k, "%s idle guest skipped: %s",
+				     timer_names[i], c->idle[i].why);
+}
+
+/* Flat-out injection throughput against the number of injector threads. */
+static void run_scaling(struct ctx *c)
+{
+	char line[512];
+	size_t n = 0;
+	struct phase p;
+	bool ok = true;
+	int s;
+
+	c->stage = "scaling";
+	watchdog_stage("scaling");
+	place(c, c->nr_cpus < 2);
+	for (s = 0; s < c->o.nr_scaling; s++) {
+		int k = c->o.scaling[s];
+
+		run_phase(c, &p, k, 0);
+		record_storm(c, "scaling", &p,
+			     c->nr_cpus < 2 ? "same" : "different", "max",
+			     p.injections_per_s, k);
+		ok &= p.storm_irqs_per_s > 0;
+		n += snprintf(
+			line + n, n < sizeof(line) ? sizeof(line) - n : 0,
+			"%d: %.0f/s (%.0f per thread), delivered %.0f/s; ", k,
+			p.injections_per_s, p.injections_per_s / k,
+			p.storm_irqs_per_s);
+		phase_free(&p);
+	}
+	results_params(&c->res, NULL);
+	ktap_comment(&c->k, "injector threads: %s", line);
+	ktap_result(&c->k, ok ? KTAP_PASS : KTAP_FAIL, "scaling",
+		    ok ? "injection throughput measured for %d thread counts" :
+			 "a phase delivered no MSI (of %d)",
+		    c->o.nr_scaling);
+}
+
+static void *hog_thread(void *arg)
+{
+	struct ctx *c = arg;
+
+	while (c->hogging)
+		;
+	return NULL;
+}
+
+/*
+ * The instruments' control: the idle guests spin instead of halting and a
+ * CPU hog shares their CPU, so they are runnable and wait for it: steal must
+ * rise, and so must tick lateness (a tick waits for the vCPU to run).
+ */
+static void run_control(struct ctx *c)
+{
+	struct phase base, p;
+	struct median_diff late;
+	double sb, sc;
+	char why[512];
+	pthread_t hog;
+	bool blind = false;
+	size_t n = 0;
+	int i;
+
+	c->stage = "control";
+	watchdog_stage("control");
+	place(c, false);
+	run_phase(c, &base, 0, 0);
+	for (i = 0; i < ISO_IDLE; i++)
+		if (c->idle[i].present)
+			c->idle[i].st->busy = 1;
+	c->hogging = true;
+	TEST_ASSERT(!pthread_create(&hog, NULL, hog_thread, c),
+		    "pthread_create");
+	placement_pin(hog, c->cpus[0]);
+	run_phase(c, &p, 0, 0);
+	c->hogging = false;
+	pthread_join(hog, NULL);
+	for (i = 0; i < ISO_IDLE; i++)
+		if (c->idle[i].present)
+			c->idle[i].st->busy = 0;
+	record_idle(c, "control", &p, &base, "off", 0, 0);
+	results_params(&c->res, NULL);
+
+	why[0] = '\0';
+	for (i = 0; i < ISO_IDLE; i++) {
+		struct guest_vm *g = &c->idle[i];
+		if (!g->present)
+			continue;
+		/*
+		 * Steal lands at vCPU entries, which a spinning guest makes
+		 * rarely, and kvm_pvm reported more steal than wall time for
+		 * halting vCPUs: shown (phase mean), judged on lateness only.
+		 */
+		sb = mean_of(base.steal_pct[i], base.nr_win);
+		sc = mean_of(p.steal_pct[i], p.nr_win);
+		if (p.nr_lat[i]) {
+			bootstrap_median_diff(base.lateness_ns[i],
+					      base.nr_lat[i], p.lateness_ns[i],
+					      p.nr_lat[i], 500, 0.95, 1, &late);
+			if (!(late.ci_low > 0))
+				blind = true;
+			n += snprintf(why + n,
+				      n < sizeof(why) ? sizeof(why) - n : 0,
+				      "%s: lateness %+.0f us [%.0f, %.0f]",
+				      g->name, late.diff / 1e3,
+				      late.ci_low / 1e3, late.ci_high / 1e3);
+		} else {
+			/* Not one tick in the phase: as late as it gets. */
+			n += snprintf(why + n,
+				      n < sizeof(why) ? sizeof(why) - n : 0,
+				      "%s: no tick delivered in the phase",
+				      g->name);
+		}
+		if (g->steal)
+			n += snprintf(why + n,
+				      n < sizeof(why) ? sizeof(why) - n : 0,
+				      ", steal %.1f%% -> %.1f%% (phase mean)",
+				      sb, sc);
+		n += snprintf(why + n, n < sizeof(why) ? sizeof(why) - n : 0,
+			      "; ");
+	}
+	phase_free(&base);
+	phase_free(&p);
+	results_text(&c->res, "control", "control", blind ? "fail" : "pass",
+		     why);
+	ktap_result(&c->k, blind ? KTAP_FAIL : KTAP_PASS, "control",
+		    "%sidle guests spinning beside a CPU hog: %s",
+		    blind ? "counters blind: " : "", why);
+}
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [--rates R,R,...|max] [--injectors K] [--scaling K,K,...]\n"
+		"          [--storm-vcpus N] [--phase-ms MS] [--window-ms MS] [--period-us US]\n"
+		"          [--variant same|different|scaling|control] [--timeout SECONDS] [--list]\n"
+		"  rates: MSIs per second in all, 'max' = flat out\n",
+		TEST_NAME);
+}
+
+static void __attribute__((noreturn))
+bad_option(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", TEST_NAME);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static unsigned long number(const char *arg, const char *what,
+			    unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 0);
+
+	if (*end || !*arg || n < min || n > max)
+		bad_option(what, arg);
+	return n;
+}
+
+static int parse_list(const char *arg, const char *what, double *out,
+		      bool allow_max, unsigned long max)
+{
+	char copy[256], *tok, *save;
+	int n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", arg);
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == ISO_MAX_RATES)
+			bad_option(what, arg);
+		if (allow_max && !strcmp(tok, "max"))
+			out[n++] = 0;
+		else
+			out[n++] = number(tok, what, 1, max);
+	}
+	if (!n)
+		bad_option(what, arg);
+	return n;
+}
+
+static const char *const parts[] = { "same", "different", "scaling",
+				     "control" };
+
+int main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "rates", required_argument, NULL, 'r' },
+		{ "injectors", required_argument, NULL, 'k' },
+		{ "scaling", required_argument, NULL, 'K' },
+		{ "storm-vcpus", required_argument, NULL, 'n' },
+		{ "phase-ms", required_argument, NULL, 'p' },
+		{ "window-ms", required_argument, NULL, 'w' },
+		{ "period-us", required_argument, NULL, 'P' },
+		{ "variant", required_argument, NULL, 'v' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	static struct ctx c;
+	double scaling[ISO_MAX_RATES];
+	unsigned long timeout = 600;
+	bool list = false, run[4];
+	int opt, i, planned = 0;
+
+	c.o = (struct options){ .phase_ms = 2000,
+				.window_ms = 50,
+				.period_us = 1000,
+				.storm_vcpus = 1,
+				.injectors = 1 };
+	c.o.nr_rates = parse_list("1000,10000,100000,max", "", c.o.rates, true,
+				  100000000);
+	c.o.nr_scaling = parse_list("1,2,4", "", scaling, false, 16);
+	while ((opt = getopt_long(argc, argv, "r:k:K:n:p:w:P:v:t:lh", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			c.o.nr_rates = parse_list(
+				optarg, "bad --rates '%s' (R,R,... or max)",
+				c.o.rates, true, 100000000);
+			break;
+		case 'k':
+			c.o.injectors = number(optarg,
+					       "bad --injectors '%s' (1..16)",
+					       1, ISO_MAX_INJECTORS);
+			break;
+		case 'K':
+			c.o.nr_scaling = parse_list(
+				optarg,
+				"bad --scaling '%s' (K,K,... each 1..16)",
+				scaling, false, ISO_MAX_INJECTORS);
+			break;
+		case 'n':
+			c.o.storm_vcpus =
+				number(optarg, "bad --storm-vcpus '%s' (1..8)",
+				       1, INJECT_ISOLATION_MAX_STORM_VCPUS);
+			break;
+		case 'p':
+			c.o.phase_ms = number(
+				optarg, "bad --phase-ms '%s' (100..60000)", 100,
+				60000);
+			break;
+		case 'w':
+			c.o.window_ms = number(
+				optarg, "bad --window-ms '%s' (10..10000)", 10,
+				10000);
+			break;
+		case 'P':
+			c.o.period_us = number(
+				optarg, "bad --period-us '%s' (100..100000)",
+				100, 100000);
+			break;
+		case 'v':
+			c.o.filter = optarg;
+			break;
+		case 't':
+			timeout =
+				number(optarg, "bad --timeout '%s'", 1, 100000);
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		bad_option("unexpected argument '%s'", argv[optind]);
+	for (i = 0; i < c.o.nr_scaling; i++)
+		c.o.scaling[i] = scaling[i];
+	if (c.o.phase_ms / c.o.window_ms < 2)
+		bad_option("--phase-ms '%s' must hold at least two windows",
+			   "");
+	if (c.o.phase_ms * 1000 / c.o.period_us >= INJECT_ISOLATION_RING)
+		bad_option(
+			"--phase-ms/--period-us: more ticks per phase than the guest log holds (%s)",
+			"16384");
+	for (i = 0; i < 4; i++) {
+		run[i] = !c.o.filter || strstr(parts[i], c.o.filter);
+		planned += run[i];
+	}
+	if (!planned)
+		bad_option("no variant matches '%s'", c.o.filter);
+	if (list) {
+		for (i = 0; i < 4; i++)
+			if (run[i])
+				printf("%s\n", parts[i]);
+		return 0;
+	}
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQFD));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQ_ROUTING));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
+
+	current_ctx = &c;
+	c.nr_cpus = placement_cpus(c.cpus, CPU_SETSIZE);
+	TEST_ASSERT(c.nr_cpus > 0, "no CPU to run on");
+	watchdog_arm(timeout, dump_ctx);
+	results_open(&c.res, TEST_NAME, NULL);
+	ktap_init(&c.k, stdout, planned);
+	ktap_comment(
+		&c.k,
+		"host kernel %s, %s, KVM module %s; %d CPUs; %d storm vCPU(s), %d injector(s); "
+		"%lu us ticks; phases of %lu ms in %lu ms windows; steal time %s",
+		c.res.host.kernel, c.res.host.cpu, c.res.host.kvm_module,
+		c.nr_cpus, c.o.storm_vcpus, c.o.injectors, c.o.period_us,
+		c.o.phase_ms, c.o.window_ms,
+		kvm_cpu_has(X86_FEATURE_KVM_STEAL_TIME) ? "on" : "not offered");
+
+	c.stage = "setup";
+	storm_vm_create(&c);
+	for (i = 0; i < ISO_IDLE; i++)
+		idle_vm_create(&c, i);
+	vm_start(&c.storm);
+	for (i = 0; i < ISO_IDLE; i++)
+		vm_start(&c.idle[i]);
+	vm_wait_ready(&c.storm);
+	for (i = 0; i < ISO_IDLE; i++)
+		vm_wait_ready(&c.idle[i]);
+
+	if (run[0])
+		run_placement(&c, true);
+	if (run[1]) {
+		if (c.nr_cpus < 2)
+			ktap_result(
+				&c.k, KTAP_SKIP, "different",
+				"one CPU available: no other CPU for the storm");
+		else
+			run_placement(&c, false);
+	}
+	if (run[2])
+		run_scaling(&c);
+	if (run[3]) {
+		if (c.nr_cpus < 2)
+			ktap_result(
+				&c.k, KTAP_SKIP, "control",
+				"one CPU available: the hog would share it with the injector-free storm VM");
+		else
+			run_control(&c);
+	}
+
+	c.stage = "teardown";
+	vm_stop(&c.storm);
+	for (i = 0; i < ISO_IDLE; i++)
+		vm_stop(&c.idle[i]);
+	if (compat_used_memory_region_v1())
+		ktap_comment(
+			&c.k,
+			"kernel lacks KVM_SET_USER_MEMORY_REGION2: used the pre-6.8 ioctl");
+	results_close(&c.res);
+	return ktap_exit_code(&c.k);
+}
