@@ -7,17 +7,47 @@
 #   make run             build, then run the quick profile (run.sh run)
 #   make check           build, then run irqbench's own tests
 #   make static          static binaries in build-static/ (for QEMU guests)
+#   make ARCH=arm64 static   cross-build the arm64 tests (build-static-arm64/)
 #
 # With no KSRC, Debian's linux-source-6.12 is unpacked under .cache/.
+#
+# ARCH names the target as the kernel's make does (x86, arm64; x86_64 and
+# aarch64 are accepted); default: this machine.  Another ARCH than the
+# host's cross-compiles with $(CROSS_COMPILE)gcc (default aarch64-linux-gnu-
+# for arm64, x86_64-linux-gnu- for x86) into build-<arch>/ and
+# build-static-<arch>/, so that native and cross builds never mix.  On an
+# arm64 machine plain `make` builds arm64 natively into build/.
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 CACHE ?= $(TOP)/.cache
 DEFAULT_KSRC := $(CACHE)/linux-source-6.12
 
+HOST_ARCH := $(shell uname -m)
+HOST_KARCH := $(if $(filter aarch64 arm64,$(HOST_ARCH)),arm64,x86)
+ARCH ?= $(HOST_KARCH)
+override ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+ifeq ($(filter x86 arm64,$(ARCH)),)
+$(error ARCH=$(ARCH): irqbench builds for x86 or arm64)
+endif
+# tests.cfg "arch =" values are uname -m names.
+TABLE_ARCH := $(if $(filter arm64,$(ARCH)),aarch64,x86_64)
+ifneq ($(ARCH),$(HOST_KARCH))
+CROSS_COMPILE ?= $(if $(filter arm64,$(ARCH)),aarch64-linux-gnu-,x86_64-linux-gnu-)
+BUILD_SUFFIX := -$(ARCH)
+endif
+ifneq ($(CROSS_COMPILE),)
+ifneq ($(filter default undefined,$(origin CC)),)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifneq ($(filter default undefined,$(origin AR)),)
+AR := $(CROSS_COMPILE)ar
+endif
+endif
+
 ifeq ($(STATIC),1)
-BUILD ?= $(TOP)/build-static
+BUILD ?= $(TOP)/build-static$(BUILD_SUFFIX)
 else
-BUILD ?= $(TOP)/build
+BUILD ?= $(TOP)/build$(BUILD_SUFFIX)
 endif
 
 ifeq ($(KSRC),)
@@ -30,16 +60,19 @@ endif
 KVM_DIR := $(KSRC)/tools/testing/selftests/kvm
 HDR := $(BUILD)/kheaders
 
-HOST_ARCH := $(shell uname -m)
 # The tests table is the one list of tests; arch folder = program prefix.
-ifeq ($(HOST_ARCH),x86_64)
-ARCH_PREFIX := x86
-else
-ARCH_PREFIX := arm64
-endif
+ARCH_PREFIX := $(ARCH)
 PROGRAMS := $(filter $(ARCH_PREFIX)/%,$(shell $(TOP)/lib/run/table.sh programs $(TOP)/tests.cfg 2>/dev/null))
 
 PACKAGES := libnuma-dev gnuplot-nox
+ifeq ($(ARCH),arm64)
+# The tree's sysreg generator is an awk script; upstream uses gawk.
+PACKAGES += gawk
+ifneq ($(CROSS_COMPILE),)
+# libnuma for the target comes from Debian's arm64 archive (multiarch).
+PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross libnuma-dev:arm64 gawk
+endif
+endif
 
 .PHONY: all run check static clean distclean setup ksrc-check format FORCE
 all: programs
@@ -63,13 +96,28 @@ $(BUILD)/ksrc.path: FORCE
 
 $(HDR)/include/linux/kvm.h: $(BUILD)/ksrc.path | $(KSRC_SETUP)
 	@rm -rf $(HDR)
-	@$(TOP)/lib/build/setup-ksrc.sh headers $(KSRC) $(HDR)
+	@$(TOP)/lib/build/setup-ksrc.sh headers $(KSRC) $(HDR) $(ARCH)
+
+# arm64: the selftests include a generated sysreg-defs.h, which the tree's
+# Makefile would write into the tree's tools/ (it ignores OUTPUT).  It is
+# generated in a private copy of the generator under .cache instead
+# ($(abs_objdir) points the tree's CFLAGS there).
+ifeq ($(ARCH),arm64)
+SYSREG_ROOT := $(CACHE)/arm64-sysreg/$(shell echo '$(KSRC)' | md5sum | cut -c1-12)
+SYSREG_HDR := $(SYSREG_ROOT)/tools/arch/arm64/include/generated/asm/sysreg-defs.h
+SELFTESTS_ARCH_VARS := abs_objdir=$(SYSREG_ROOT)
+$(SYSREG_HDR): $(BUILD)/ksrc.path $(wildcard $(KSRC)/arch/arm64/tools/sysreg $(KSRC)/arch/arm64/tools/gen-sysreg.awk) | $(KSRC_SETUP) $(BUILD)/.deps-installed
+	@$(TOP)/lib/build/setup-ksrc.sh sysreg $(KSRC) $(SYSREG_ROOT)
+endif
 
 # The selftests lib's sources and flags, as the tree's own Makefile has them.
-$(BUILD)/selftests.mk: $(BUILD)/ksrc.path $(HDR)/include/linux/kvm.h $(TOP)/lib/build/selftests-vars.mk $(BUILD)/.deps-installed
+# INSTALL_HDR_PATH: the uapi headers of $(ARCH) (the tree's own usr/include
+# may hold another arch's, and comes first on the include path).
+$(BUILD)/selftests.mk: $(BUILD)/ksrc.path $(HDR)/include/linux/kvm.h $(TOP)/lib/build/selftests-vars.mk $(BUILD)/.deps-installed $(SYSREG_HDR)
 	@$(MAKE) -s --no-print-directory -C $(KVM_DIR) -f Makefile \
 		-f $(TOP)/lib/build/selftests-vars.mk OUTPUT=$(BUILD)/selftests \
-		KHDR_INCLUDES=-I$(HDR)/include irqbench-vars >$@.tmp
+		ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) $(SELFTESTS_ARCH_VARS) \
+		INSTALL_HDR_PATH=$(HDR) KHDR_INCLUDES=-I$(HDR)/include irqbench-vars >$@.tmp
 	@mv $@.tmp $@
 	@{ printf '%s %s\n' "$$($(MAKE) -s --no-print-directory -C $(KSRC) kernelversion 2>/dev/null)" \
 		'$(KSRC)'; } >$(BUILD)/ksrc.version
@@ -113,8 +161,19 @@ endif
 SELFTESTS_OBJS := $(patsubst %.c,$(BUILD)/selftests/%.o,$(filter %.c,$(SELFTESTS_LIBKVM))) \
 		  $(patsubst %.S,$(BUILD)/selftests/%.o,$(filter %.S,$(SELFTESTS_LIBKVM)))
 STRING_OBJS := $(patsubst %.c,$(BUILD)/selftests/%.o,$(SELFTESTS_LIBKVM_STRING))
-LIB_OBJS := $(patsubst $(TOP)/%.c,$(BUILD)/%.o,$(wildcard $(TOP)/lib/*.c))
-GUEST_OBJS := $(patsubst $(TOP)/%.c,$(BUILD)/%.o,$(wildcard $(TOP)/guest_code/*.c))
+# lib/<arch>/ holds helpers of one arch only (lib/arm64/: GIC/ITS set-up).
+LIB_OBJS := $(patsubst $(TOP)/%.c,$(BUILD)/%.o,$(wildcard $(TOP)/lib/*.c $(TOP)/lib/$(ARCH)/*.c))
+# Guest code is per arch: guest_code/NAME.c is arm64's when arm64/NAME.c
+# exists (the payload of that program), else x86's (the original layout);
+# guest_code/<arch>/*.c is that arch's too.
+ARM64_GUEST_SRCS := $(filter $(patsubst $(TOP)/arm64/%,$(TOP)/guest_code/%,$(wildcard $(TOP)/arm64/*.c)),$(wildcard $(TOP)/guest_code/*.c))
+ifeq ($(ARCH),arm64)
+GUEST_SRCS := $(ARM64_GUEST_SRCS)
+else
+GUEST_SRCS := $(filter-out $(ARM64_GUEST_SRCS),$(wildcard $(TOP)/guest_code/*.c))
+endif
+GUEST_SRCS += $(wildcard $(TOP)/guest_code/$(ARCH)/*.c)
+GUEST_OBJS := $(patsubst $(TOP)/%.c,$(BUILD)/%.o,$(GUEST_SRCS))
 PROGRAM_BINS := $(addprefix $(BUILD)/,$(PROGRAMS))
 UNIT_BINS := $(patsubst $(TOP)/tests/unit/%.c,$(BUILD)/tests/%,$(wildcard $(TOP)/tests/unit/*.c))
 
@@ -193,10 +252,11 @@ static:
 # clang-format with the kernel's own settings, read from the tree.
 format:
 	clang-format -i --style=file:$(KSRC)/.clang-format \
-		$(wildcard $(TOP)/lib/*.[ch] $(TOP)/guest_code/*.[ch] $(TOP)/x86/*.c $(TOP)/arm64/*.c $(TOP)/tests/unit/*.c)
+		$(wildcard $(TOP)/lib/*.[ch] $(TOP)/lib/*/*.[ch] $(TOP)/guest_code/*.[ch] $(TOP)/guest_code/*/*.[ch] $(TOP)/x86/*.c $(TOP)/arm64/*.c $(TOP)/tests/unit/*.c)
 
 clean:
-	rm -rf $(TOP)/build $(TOP)/build-static
+	rm -rf $(TOP)/build $(TOP)/build-static $(TOP)/build-arm64 $(TOP)/build-static-arm64 \
+		$(TOP)/build-x86 $(TOP)/build-static-x86
 
 distclean: clean
 	rm -rf $(CACHE)

@@ -17,6 +17,19 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "irqbench: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# PKG:ARCH (e.g. libnuma-dev:arm64 for a cross build) needs that
+# architecture known to dpkg, and package lists that include it.
+for pkg in "${missing[@]}"; do
+	arch=${pkg#*:}
+	[ "$arch" != "$pkg" ] || continue
+	[ "$arch" = "$(dpkg --print-architecture)" ] && continue
+	dpkg --print-foreign-architectures | grep -qx "$arch" && continue
+	echo "irqbench: dpkg --add-architecture $arch" >&2
+	dpkg --add-architecture "$arch" && apt-get update -qq || {
+		echo "irqbench: enabling the $arch architecture failed" >&2
+		exit 1
+	}
+done
 # A fresh machine may have no package lists yet: update only when needed.
 if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
 	apt-get update -qq &&

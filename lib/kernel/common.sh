@@ -36,6 +36,32 @@ bzimage_release() {
 	dd if="$img" bs=1 skip=$((off + 512)) count=256 2>/dev/null | tr '\0' '\n' | head -n1 | cut -d' ' -f1
 }
 
+# Kernel release of an arm64 Image (raw, or gzip'd as some distros ship
+# it): the "Linux version <release> (" banner.  Fails when the file is not
+# an arm64 Image ("ARM\x64" magic at offset 56).
+arm64_image_release() {
+	local img=$1 rel
+	if [ "$(od -An -tx1 -N2 "$img" | tr -d ' ')" = 1f8b ]; then
+		# (the reader stops early: no pipefail verdict on gzip's SIGPIPE)
+		rel=$(set +o pipefail; gzip -dc "$img" 2>/dev/null | head -c 64 | tail -c 8 | head -c 3)
+		[ "$rel" = ARM ] || return 1
+		rel=$(set +o pipefail; gzip -dc "$img" 2>/dev/null | grep -a -m1 -o 'Linux version [^ ]* (')
+	else
+		[ "$(dd if="$img" bs=1 skip=56 count=3 2>/dev/null)" = ARM ] || return 1
+		rel=$(grep -a -m1 -o 'Linux version [^ ]* (' "$img")
+	fi
+	rel=${rel#Linux version }
+	echo "${rel% (}"
+}
+
+# Kernel release of an image of ARCH (x86_64 or arm64).
+image_release() {
+	case $1 in
+	arm64) arm64_image_release "$2" ;;
+	*) bzimage_release "$2" ;;
+	esac
+}
+
 # vermagic of a module (.ko, .ko.xz, .ko.zst), first word = kernel release.
 module_release() {
 	modinfo -F vermagic "$1" 2>/dev/null | cut -d' ' -f1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fetch-debian.sh 6.1|6.12 [--refresh]
+# fetch-debian.sh [--arch amd64|arm64] 6.1|6.12 [--refresh]
 #
 # Download the newest Debian bookworm kernel of a series with apt-get download
 # and unpack it (dpkg -x) into the cache.  Prints shell assignments on stdout:
@@ -7,30 +7,44 @@
 #   IMAGE=<cache>/debian/<pkg>_<ver>/root/boot/vmlinuz-<kver>
 #   MODULES=<cache>/debian/<pkg>_<ver>/root/lib/modules/<kver>
 #   PKG=<package name> PKGVER=<debian version>
+#   BUSYBOX=<static busybox for that arch> (arm64 only: busybox-static:arm64,
+#           unpacked next to the kernel; amd64 guests use the host's)
 # so callers can `eval "$(fetch-debian.sh 6.12)"`.
 #
-# Cached: the resolved package is remembered in <cache>/debian/<series>.env;
-# a second call prints it without touching apt (use --refresh to re-resolve).
+# --arch arm64 enables the foreign architecture once (dpkg --add-architecture
+# arm64 + apt-get update) so that apt can see linux-image-*-arm64-unsigned.
+#
+# Cached: the resolved package is remembered in <cache>/debian/<series>.env
+# (<series>-arm64.env); a second call prints it without touching apt (use
+# --refresh to re-resolve).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+arch=amd64
+if [ "${1:-}" = --arch ]; then
+	arch=${2:-}
+	shift 2 || true
+fi
 series=${1:-}
 refresh=${2:-}
+usage="usage: fetch-debian.sh [--arch amd64|arm64] 6.1|6.12 [--refresh]"
+case $arch in amd64 | arm64) ;; *) die 2 "$usage" ;; esac
 case $series in
-6.1) pattern='^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' ;;
-6.12) pattern='^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' ;;
-*) die 2 "usage: fetch-debian.sh 6.1|6.12 [--refresh]" ;;
+6.1) pattern="^linux-image-6\\.1\\.0-[0-9]+-$arch-unsigned\$" ;;
+6.12) pattern="^linux-image-6\\.12\\.[0-9]+\\+deb12-$arch-unsigned\$" ;;
+*) die 2 "$usage" ;;
 esac
 
 dcache=$CACHE_DIR/debian
 envfile=$dcache/$series.env
+[ "$arch" = amd64 ] || envfile=$dcache/$series-$arch.env
 mkdir -p "$dcache"
 
 # Fast path: already resolved and unpacked.
 if [ "$refresh" != --refresh ] && [ -f "$envfile" ]; then
 	# shellcheck disable=SC1090
 	. "$envfile"
-	if [ -f "$IMAGE" ] && [ -d "$MODULES" ]; then
+	if [ -f "$IMAGE" ] && [ -d "$MODULES" ] && { [ "$arch" = amd64 ] || [ -x "${BUSYBOX:-}" ]; }; then
 		cat "$envfile"
 		exit 0
 	fi
@@ -41,6 +55,13 @@ fi
 newest_pkg() {
 	apt-cache pkgnames linux-image-6. 2>/dev/null | grep -E "$pattern" | sort -V | tail -n1
 }
+# A foreign architecture's packages are only listed once dpkg knows it.
+if [ "$arch" != "$(dpkg --print-architecture)" ] &&
+	! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+	log "enabling the $arch architecture (dpkg --add-architecture $arch)"
+	dpkg --add-architecture "$arch" || die 1 "dpkg --add-architecture $arch failed (root?)"
+	apt-get update >&2 || die 1 "apt-get update failed"
+fi
 pkg=$(newest_pkg)
 if [ -z "$pkg" ]; then
 	log "no $series kernel in apt lists; running apt-get update"
@@ -49,10 +70,12 @@ if [ -z "$pkg" ]; then
 	[ -n "$pkg" ] || die 2 "no package matching $pattern in apt"
 fi
 pkgver=$(apt-cache show "$pkg" | sed -n 's/^Version: //p' | sort -V | tail -n1)
-kver=${pkg#linux-image-}
+[ "$arch" = amd64 ] || pkg=$pkg:$arch
+kver=${pkg%:"$arch"}
+kver=${kver#linux-image-}
 kver=${kver%-unsigned}
 
-dir=$dcache/${pkg}_$pkgver
+dir=$dcache/${pkg%:"$arch"}_$pkgver
 if [ ! -f "$dir/.unpacked" ]; then
 	mkdir -p "$dir"
 	if ! ls "$dir"/*.deb >/dev/null 2>&1; then
@@ -74,12 +97,31 @@ modules=$dir/root/lib/modules/$kver
 [ -f "$image" ] || die 1 "unpacked $pkg but $image is missing"
 [ -d "$modules" ] || die 1 "unpacked $pkg but $modules is missing"
 
-cat >"$envfile.tmp" <<EOT
+# The host's busybox-static is amd64: a foreign guest needs its own, which
+# cannot be installed beside it (same path), so it is unpacked instead.
+busybox=''
+if [ "$arch" != amd64 ]; then
+	bdir=$dcache/busybox-static-$arch
+	if [ ! -x "$bdir/root/bin/busybox" ]; then
+		log "downloading busybox-static:$arch"
+		rm -rf "$bdir" && mkdir -p "$bdir"
+		(cd "$bdir" && apt-get download "busybox-static:$arch" >&2) ||
+			die 1 "apt-get download busybox-static:$arch failed"
+		dpkg -x "$bdir"/*.deb "$bdir/root" && rm -f "$bdir"/*.deb
+	fi
+	busybox=$bdir/root/bin/busybox
+	[ -x "$busybox" ] || die 1 "busybox-static:$arch has no bin/busybox"
+fi
+
+{
+	cat <<EOT
 KVER=$kver
 IMAGE=$image
 MODULES=$modules
 PKG=$pkg
 PKGVER=$pkgver
 EOT
+	[ -z "$busybox" ] || echo "BUSYBOX=$busybox"
+} >"$envfile.tmp"
 mv "$envfile.tmp" "$envfile"
 cat "$envfile"

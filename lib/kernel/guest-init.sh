@@ -3,7 +3,8 @@
 #
 # Runs as PID 1 in a QEMU guest built by lib/kernel/mkinitramfs.sh:
 #   1. mounts proc, sys, dev, tracefs, debugfs
-#   2. loads the KVM modules (decompressed, in dependency order)
+#   2. loads the KVM modules (decompressed, in dependency order; arm64: KVM
+#      is built in, VFIO modules are loaded)
 #   3. writes /results/meta.json (lib/run/meta.sh: describes THIS kernel)
 #   4. runs each test of /irqbench/tests.tsv under its timeout, KTAP tee'd to
 #      the console so the host can stream progress
@@ -14,9 +15,14 @@
 #
 # Why ttyS1 and not 9p/virtio: the 8250 UART is built into every x86 distro
 # kernel, so no extra modules are needed and any kernel that boots can report.
+# arm64 "virt" has one PL011 (the console): results go to a virtconsole
+# (/dev/hvc0, virtio-console is built into Debian's arm64 kernel), named by
+# irqbench.results=hvc0 on the kernel command line.
 
 PATH=/bin:/sbin
 export PATH
+# A foreign busybox could not list its applets when the image was packed.
+[ -e /bin/mount ] || /bin/busybox --install -s /bin
 RES=/results
 MARK_BEGIN=IRQBENCH-RESULTS-BEGIN
 MARK_END=IRQBENCH-RESULTS-END
@@ -41,6 +47,7 @@ load_kvm() {
 	vendor=''
 	grep -qw svm /proc/cpuinfo && vendor=amd
 	grep -qw vmx /proc/cpuinfo && vendor=intel
+	[ "$(uname -m)" = aarch64 ] && vendor=arm64
 	list=/irqbench/modules/order.$vendor
 	if [ -z "$vendor" ]; then
 		say "warning: guest CPU has neither svm nor vmx: no KVM"
@@ -60,12 +67,14 @@ load_kvm() {
 	done <"$list"
 	# GNU build IDs let the host check that rebuilt modules were the ones
 	# loaded (the note's last 20 bytes are the ID).
-	for m in irqbypass ccp kvm kvm_amd kvm_intel; do
+	for m in irqbypass ccp kvm kvm_amd kvm_intel vfio vfio_pci; do
 		[ -d "/sys/module/$m" ] || continue
 		id=$(od -An -v -tx1 "/sys/module/$m/notes/.note.gnu.build-id" 2>/dev/null | tr -d ' \n' | tail -c 40)
 		echo "$m ${id:-unknown} taint=$(cat "/sys/module/$m/taint" 2>/dev/null)"
 	done >"$RES/kvm_modules.txt"
 	if [ -e /dev/kvm ]; then say "/dev/kvm ready (kvm-$vendor)"; else say "warning: no /dev/kvm"; fi
+	# arm64: which GIC (v3/v4) and mode KVM found, for the console log.
+	[ "$vendor" != arm64 ] || dmesg | grep 'kvm \[' | grep -iE 'gic|mode' | sed 's/^/irqbench-guest: /'
 }
 
 write_meta() {
@@ -116,13 +125,17 @@ run_tests() {
 
 # base64(tar.gz of /results) between markers on the second serial port.
 send_results() {
+	tty=ttyS1
+	for w in $(cat /proc/cmdline); do
+		case $w in irqbench.results=*) tty=${w#irqbench.results=} ;; esac
+	done
 	dmesg >"$RES/dmesg.txt" 2>&1
-	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	stty -F "/dev/$tty" raw -echo 2>/dev/null
 	{
 		echo "$MARK_BEGIN"
 		tar -C "$RES" -cf - . | gzip -c | base64
 		echo "$MARK_END"
-	} >/dev/ttyS1
+	} >"/dev/$tty"
 	say "results sent ($(du -sk "$RES" | cut -f1) KiB)"
 }
 

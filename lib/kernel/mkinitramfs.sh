@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mkinitramfs.sh --out FILE --kver KVER --modules DIR|none [--kvm-override DIR]
-#                --tests TSV [--profile P]
+#                --tests TSV [--profile P] [--arch x86_64|arm64] [--busybox PATH]
 #
 # Packs the irqbench guest initramfs (gzip'd newc cpio):
 #   /bin/busybox + applet links       (busybox-static)
@@ -8,6 +8,8 @@
 #   /irqbench/modules/*.ko            KVM + deps, decompressed (busybox insmod
 #                                     cannot read .ko.xz/.ko.zst)
 #   /irqbench/modules/order.{amd,intel}  load order, dependencies first
+#   /irqbench/modules/order.arm64     arm64: KVM is built in (Debian); VFIO
+#                                     (vfio-pci, type1) for device tests
 #   /irqbench/bin/<test>              static test binaries
 #   /irqbench/tests.tsv               name<TAB>timeout<TAB>args
 #   /irqbench/lib/run/meta.sh         if the checkout has it
@@ -16,10 +18,13 @@
 # --modules DIR is lib/modules/<kver> (with modules.dep); "none" = KVM built
 # in.  --kvm-override DIR holds rebuilt kvm*.ko that replace the packaged ones.
 # Every module's vermagic must be KVER (exit 2 otherwise).
+# --busybox: a static busybox of the guest's arch (default /bin/busybox); a
+# foreign one cannot list its applets here, so /init installs them.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-out='' kver='' moddir='' override='' tests_tsv='' profile=quick
+out='' kver='' moddir='' override='' tests_tsv='' profile=quick arch=x86_64
+BUSYBOX=/bin/busybox
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -28,13 +33,14 @@ while [ $# -gt 0 ]; do
 	--kvm-override) override=$2; shift 2 ;;
 	--tests) tests_tsv=$2; shift 2 ;;
 	--profile) profile=$2; shift 2 ;;
+	--arch) arch=$2; shift 2 ;;
+	--busybox) BUSYBOX=$2; shift 2 ;;
 	*) die 2 "unknown argument: $1" ;;
 	esac
 done
 [ -n "$out" ] && [ -n "$kver" ] && [ -n "$moddir" ] && [ -n "$tests_tsv" ] ||
 	die 2 "usage: mkinitramfs.sh --out FILE --kver KVER --modules DIR|none --tests TSV"
 
-BUSYBOX=/bin/busybox
 root=''
 
 # Print the modules.dep entries (paths relative to $moddir) that MOD needs,
@@ -79,11 +85,32 @@ pack_module() {
 	echo "$base.ko"
 }
 
+# arm64: KVM must be built in or a module; VFIO (for the device tests) is
+# packed when the kernel has it as modules.
+pack_modules_arm64() {
+	local key m
+	if ! grep -q '/kvm\.ko$' "$moddir/modules.builtin" 2>/dev/null &&
+		! find_module kvm >/dev/null; then
+		die 2 "no KVM in $moddir (neither built in nor a module): kernel built without KVM?"
+	fi
+	SEEN=()
+	for m in kvm vfio_iommu_type1 vfio-pci; do
+		key=$(find_module "$m") || continue
+		for key in $(resolve "$key"); do
+			pack_module "$key"
+		done
+	done >"$root/irqbench/modules/order.arm64"
+}
+
 pack_modules() {
 	mkdir -p "$root/irqbench/modules"
 	[ "$moddir" = none ] && return 0
 	[ -f "$moddir/modules.dep" ] || die 2 "$moddir has no modules.dep (run depmod, or pass --modules none for built-in KVM)"
 	read_modules_dep
+	if [ "$arch" = arm64 ]; then
+		pack_modules_arm64
+		return
+	fi
 	local vendor key found=0
 	for vendor in amd intel; do
 		key=$(find_module "kvm-$vendor") || continue
@@ -101,8 +128,10 @@ pack_busybox() {
 		die 2 "$BUSYBOX is not a static busybox (apt-get install busybox-static)"
 	mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/results"
 	cp "$BUSYBOX" "$root/bin/busybox"
+	ln -sf busybox "$root/bin/sh"
 	local a
-	for a in $("$BUSYBOX" --list); do
+	# A foreign busybox does not run here: /init runs --install instead.
+	for a in $("$BUSYBOX" --list 2>/dev/null); do
 		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 	done
 	cp "$KERNEL_LIB_DIR/guest-init.sh" "$root/init"

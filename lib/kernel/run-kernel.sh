@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# run-kernel.sh: boot an x86-64 kernel in QEMU, load its KVM, run irqbench
-# tests inside (nested KVM) and bring the results back.
+# run-kernel.sh: boot an x86-64 or arm64 kernel in QEMU, load its KVM, run
+# irqbench tests inside (nested KVM) and bring the results back.
 #
 # usage: run-kernel.sh (--image BZIMAGE [--modules DIR|none] | --debian 6.1|6.12)
+#          [--arch x86_64|arm64] [--gic 3|4]
 #          [--accel tcg|kvm] [--cpu MODEL] [--smp N] [--mem MB]
 #          [--timeout S] [--boot-timeout S] [--out DIR] [--profile P]
 #          [--kvm-src DIR | --kvm-patch FILE] [--args "ARGS"] [--append "CMDLINE"] [--no-build]
@@ -10,9 +11,18 @@
 #
 # TESTS are test names from tests.cfg (binary: build-static/<program>, built
 # with `make static`) or paths to static executables (run without args).
-# No TESTS: every x86_64 test of the profile.  Test args: args.<profile>
-# from tests.cfg, or --args for every test named.  Default profile: nested
-# under TCG (sizes that finish under emulation), quick with --accel kvm.
+# No TESTS: every test of the profile for the guest's arch.  Test args:
+# args.<profile> from tests.cfg, or --args for every test named.  Default
+# profile: nested under TCG (sizes that finish under emulation), quick with
+# --accel kvm.
+#
+# --arch arm64 (default: x86_64): qemu-system-aarch64 -M virt,virtualization=on,
+# gic-version=3 (--gic 4: GICv4.0, and kvm-arm.vgic_v4_enable=1 on the guest
+# command line), -cpu max, an SMMUv3 and QEMU's "edu" PCI device (1234:11e8,
+# for VFIO tests), results on a virtconsole.  --debian fetches Debian's arm64
+# kernel and busybox-static:arm64; the tests are cross-built with
+# `make ARCH=arm64 static` (build-static-arm64/).  KVM is built into arm64
+# kernels: --kvm-src/--kvm-patch are x86 only.
 #
 # Results: results/<timestamp>-<kernel release>/ (or --out): meta.json of the
 # GUEST kernel (+ "kernel_runner", and "timing_comparable": false under TCG),
@@ -21,7 +31,8 @@
 #
 # Environment: IRQBENCH_QEMU (QEMU binary), IRQBENCH_TCG_THREAD (single
 # (default) or multi), IRQBENCH_CACHE (downloads and
-# builds, default .cache/), IRQBENCH_STATIC_BUILD (default build-static/).
+# builds, default .cache/), IRQBENCH_STATIC_BUILD (default build-static/, or
+# build-static-<arch>/ for a guest arch other than the host's).
 #
 # Exit: 0 all tests passed or skipped; 1 boot failure, timeout, a test
 # failed; 2 bad input (missing image, no KVM modules, vermagic mismatch,
@@ -31,11 +42,11 @@ set -euo pipefail
 # shellcheck source=../run/table.sh
 . "$REPO_ROOT/lib/run/table.sh"
 
-QEMU=${IRQBENCH_QEMU:-qemu-system-x86_64}
+QEMU=${IRQBENCH_QEMU:-}
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
-image='' modules='' debian='' accel=tcg cpu='' smp=2 mem=2048 timeout='' boot_timeout=90
+image='' modules='' debian='' accel=tcg cpu='' smp=2 mem=2048 timeout='' boot_timeout=90 arch=x86_64 gic=3
 tcg_thread=${IRQBENCH_TCG_THREAD:-single} append_extra='' out='' profile='' kvm_src='' kvm_patch='' build=1 quiet=0 tests=() test_args='' have_args=0
 parse_args() {
 	while [ $# -gt 0 ]; do
@@ -43,6 +54,8 @@ parse_args() {
 		--image) image=$2; shift 2 ;;
 		--modules) modules=$2; shift 2 ;;
 		--debian) debian=$2; shift 2 ;;
+		--arch) arch=$2; shift 2 ;;
+		--gic) gic=$2; shift 2 ;;
 		--accel) accel=$2; shift 2 ;;
 		--cpu) cpu=$2; shift 2 ;;
 		--smp) smp=$2; shift 2 ;;
@@ -64,9 +77,27 @@ parse_args() {
 		esac
 	done
 	case $accel in tcg | kvm) ;; *) die 2 "--accel must be tcg or kvm" ;; esac
-	[ -n "$cpu" ] || { [ "$accel" = tcg ] && cpu=EPYC || cpu=host; }
+	case $arch in
+	x86_64 | x86 | amd64) arch=x86_64 ;;
+	arm64 | aarch64) arch=arm64 ;;
+	*) die 2 "--arch must be x86_64 or arm64" ;;
+	esac
+	case $gic in 3 | 4) ;; *) die 2 "--gic must be 3 or 4" ;; esac
+	[ "$gic" = 3 ] || [ "$arch" = arm64 ] || die 2 "--gic is for --arch arm64"
+	if [ -z "$QEMU" ]; then
+		QEMU=qemu-system-x86_64
+		[ "$arch" = x86_64 ] || QEMU=qemu-system-aarch64
+	fi
+	# pauth-impdef: QEMU's own pointer-auth hash, far cheaper under TCG.
+	[ -n "$cpu" ] || case $accel-$arch in
+	tcg-x86_64) cpu=EPYC ;;
+	tcg-arm64) cpu=max,pauth-impdef=on ;;
+	*) cpu=host ;;
+	esac
 	[ -n "$profile" ] || { [ "$accel" = tcg ] && profile=nested || profile=quick; }
 	[ -z "$kvm_src" ] || [ -z "$kvm_patch" ] || die 2 "--kvm-src and --kvm-patch are exclusive"
+	[ "$arch" = x86_64 ] || [ -z "$kvm_src$kvm_patch" ] ||
+		die 2 "--kvm-src/--kvm-patch rebuild x86 KVM modules; arm64 kernels have KVM built in"
 	[ -z "$kvm_patch" ] || [ -f "$kvm_patch" ] || die 2 "no such patch: $kvm_patch"
 	[ -z "$kvm_src" ] || [ -d "$kvm_src" ] || die 2 "no such directory: $kvm_src"
 	[ -z "$kvm_patch" ] || kvm_patch=$(realpath "$kvm_patch")
@@ -80,14 +111,19 @@ resolve_kernel() {
 	if [ -n "$debian" ]; then
 		[ -z "$image" ] || die 2 "--debian and --image are exclusive"
 		local env
-		env=$("$KERNEL_LIB_DIR/fetch-debian.sh" "$debian") || exit $?
+		env=$("$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" "$debian") || exit $?
 		eval "$env"
 		image=$IMAGE
 		[ -n "$modules" ] || modules=$MODULES
+		[ -z "${BUSYBOX:-}" ] || busybox=$BUSYBOX
 	fi
 	[ -n "$image" ] || die 2 "need --image BZIMAGE or --debian 6.1|6.12"
 	[ -f "$image" ] || die 2 "no such kernel image: $image"
-	KVER=$(bzimage_release "$image") || die 2 "$image is not an x86 bzImage"
+	if [ "$arch" = arm64 ]; then
+		KVER=$(arm64_image_release "$image") || die 2 "$image is not an arm64 Image"
+	else
+		KVER=$(bzimage_release "$image") || die 2 "$image is not an x86 bzImage"
+	fi
 	[ -n "$KVER" ] || die 2 "$image has no kernel version string"
 	if [ -z "$modules" ]; then
 		# A kernel installed on this machine: its modules are in /lib/modules.
@@ -117,17 +153,29 @@ build_kvm() {
 	fi
 }
 
+# Debian's and the kernel's names of the guest arch.
+deb_arch() { [ "$arch" = arm64 ] && echo arm64 || echo amd64; }
+karch() { [ "$arch" = arm64 ] && echo arm64 || echo x86; }
+uname_arch() { [ "$arch" = arm64 ] && echo aarch64 || echo x86_64; }
+busybox=/bin/busybox
+
 # Test list -> $work/tests.tsv (name, host binary, timeout, args).
-STATIC_BUILD=${IRQBENCH_STATIC_BUILD:-$REPO_ROOT/build-static}
+STATIC_BUILD=''
 TOTAL_TEST_TIMEOUT=0
 select_tests() {
-	local tsv=$1 t name bin to args need_build=0
+	local tsv=$1 t name bin to args need_build=0 ua
+	ua=$(uname_arch)
+	# Same layout as the Makefile: a foreign arch builds in its own dir.
+	STATIC_BUILD=${IRQBENCH_STATIC_BUILD:-$REPO_ROOT/build-static}
+	if [ -z "${IRQBENCH_STATIC_BUILD:-}" ] && [ "$ua" != "$(uname -m)" ]; then
+		STATIC_BUILD=$REPO_ROOT/build-static-$(karch)
+	fi
 	table_load "$(table_default_file)" || die 2 "bad test table"
 	if [ ${#tests[@]} -eq 0 ]; then
 		for t in $(table_tests); do
-			table_in_profile "$t" "$profile" && table_arch_ok "$t" x86_64 && tests+=("$t")
+			table_in_profile "$t" "$profile" && table_arch_ok "$t" "$ua" && tests+=("$t")
 		done
-		[ ${#tests[@]} -gt 0 ] || die 2 "no x86_64 tests in profile $profile"
+		[ ${#tests[@]} -gt 0 ] || die 2 "no $ua tests in profile $profile"
 	fi
 	for t in "${tests[@]}"; do
 		if [[ $t == */* ]]; then
@@ -135,11 +183,12 @@ select_tests() {
 			continue
 		fi
 		table_has "$t" || die 2 "unknown test: $t (see tests.cfg)"
+		table_arch_ok "$t" "$ua" || die 2 "test $t does not run on $ua (arch = $(table_get "$t" arch))"
 		need_build=1
 	done
 	if [ $need_build = 1 ] && [ $build = 1 ]; then
-		log "make static"
-		make -C "$REPO_ROOT" --no-print-directory static >&2 || die 2 "make static failed"
+		log "make ARCH=$(karch) static"
+		make -C "$REPO_ROOT" --no-print-directory ARCH="$(karch)" static >&2 || die 2 "make static failed"
 	fi
 	: >"$tsv"
 	for t in "${tests[@]}"; do
@@ -166,12 +215,28 @@ start_qemu() {
 	# here).  It costs little: 14 s vs 13 s for the same run.
 	local accel_opt=$accel
 	[ "$accel" != tcg ] || accel_opt="tcg,thread=$tcg_thread"
-	local initrd=$1 append="console=ttyS0 quiet panic=-1 oops=panic $append_extra"
-	local args=(-nodefaults -no-reboot -display none -machine q35
+	local initrd=$1 append="quiet panic=-1 oops=panic" machine=q35 args
+	# arm64 virt: EL2 for KVM, the GIC asked for, an SMMUv3 in front of
+	# the PCI bus so that VFIO can own the edu device; one PL011 only, so
+	# the results take a virtconsole (hvc0).
+	if [ "$arch" = arm64 ]; then
+		machine=virt,virtualization=on,gic-version=$gic,iommu=smmuv3
+		append="console=ttyAMA0 $append irqbench.results=hvc0"
+		[ "$gic" = 3 ] || append="$append kvm-arm.vgic_v4_enable=1"
+	else
+		append="console=ttyS0 $append"
+	fi
+	append="$append $append_extra"
+	args=(-nodefaults -no-reboot -display none -machine "$machine"
 		-accel "$accel_opt" -cpu "$cpu" -smp "$smp" -m "$mem"
 		-kernel "$image" -initrd "$initrd" -append "$append"
-		-chardev "file,id=con,path=$out/qemu.log" -serial chardev:con
-		-serial "file:$work/results.serial")
+		-chardev "file,id=con,path=$out/qemu.log" -serial chardev:con)
+	if [ "$arch" = arm64 ]; then
+		args+=(-device virtio-serial-pci -chardev "file,id=res,path=$work/results.serial"
+			-device virtconsole,chardev=res -device edu)
+	else
+		args+=(-serial "file:$work/results.serial")
+	fi
 	echo "$QEMU ${args[*]}" >"$work/qemu.cmd"
 	"$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
 	QEMU_PID=$!
@@ -262,9 +327,11 @@ annotate_meta() {
 	local runner
 	runner=$(jq -n --arg accel "$accel" --arg cpu "$cpu" --arg image "$image" \
 		--arg kver "$KVER" --arg kvm "$KVM_SOURCE" --arg kvmdir "$KVM_OVERRIDE" --arg qemu "$qv" \
-		--argjson smp "$smp" --argjson boot "$BOOT_SECONDS" \
+		--argjson smp "$smp" --argjson boot "$BOOT_SECONDS" --arg arch "$arch" \
+		--arg gic "$([ "$arch" = arm64 ] && echo "$gic")" \
 		'{accel:$accel, cpu:$cpu, smp:$smp, image:$image, image_release:$kver,
-		  kvm_modules:$kvm, kvm_modules_dir:$kvmdir, qemu:$qemu, boot_to_result_s:$boot}')
+		  kvm_modules:$kvm, kvm_modules_dir:$kvmdir, qemu:$qemu, boot_to_result_s:$boot,
+		  arch:$arch} + (if $gic == "" then {} else {gic_version:($gic | tonumber)} end)')
 	jq --argjson r "$runner" --argjson tc "$([ "$accel" = tcg ] && echo false || echo true)" \
 		'. + {kernel_runner: $r, timing_comparable: $tc}' "$m" >"$m.tmp" && mv "$m.tmp" "$m"
 }
@@ -277,7 +344,7 @@ report() {
 		case $verdict in pass | skip) ;; *) fails=$((fails + 1)) ;; esac
 	done <"$out/status.tsv"
 	if [ -s "$out/results.jsonl" ]; then
-		jq -r 'select(.metric == "verdict") | "  \(.test) \(.variant // "-"): \(.value)\(if .reason then " (\(.reason))" else "" end)"' \
+		jq -r 'select(.metric == "verdict") | "  \(.test) \(.variant // "-"): \(.value // "skipped")\(if .reason then " (\(.reason))" elif .skipped then " (\(.skipped))" else "" end)"' \
 			"$out/results.jsonl" 2>/dev/null || true
 	fi
 	return $((fails > 0))
@@ -285,7 +352,7 @@ report() {
 
 main() {
 	parse_args "$@"
-	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (lib/kernel/setup.sh installs qemu-system-x86)"
+	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (lib/kernel/setup.sh --arch $arch installs it)"
 	command -v jq >/dev/null || ensure_pkgs jq
 	resolve_kernel
 	build_kvm
@@ -295,7 +362,7 @@ main() {
 	select_tests "$work/tests.tsv"
 	"$KERNEL_LIB_DIR/mkinitramfs.sh" --out "$work/initramfs.cpio.gz" --kver "$KVER" \
 		--modules "$modules" ${KVM_OVERRIDE:+--kvm-override "$KVM_OVERRIDE"} \
-		--tests "$work/tests.tsv" --profile "$profile" || exit $?
+		--tests "$work/tests.tsv" --profile "$profile" --arch "$arch" --busybox "$busybox" || exit $?
 
 	[ -n "$timeout" ] || timeout=$((boot_timeout + TOTAL_TEST_TIMEOUT + 30))
 	[ -n "$out" ] || out=$REPO_ROOT/results/$(date +%Y%m%d-%H%M%S)-$KVER
@@ -303,7 +370,7 @@ main() {
 	[ ! -e "$out" ] || [ -z "$(ls -A "$out")" ] || die 2 "--out $out exists and is not empty"
 	mkdir -p "$out"
 	out=$(realpath "$out")
-	log "kernel $KVER, KVM $KVM_SOURCE, accel $accel cpu $cpu, timeout ${timeout}s"
+	log "kernel $KVER ($arch$([ "$arch" = x86_64 ] || echo ", GICv$gic")), KVM $KVM_SOURCE, accel $accel cpu $cpu, timeout ${timeout}s"
 	[ "$accel" = tcg ] && echo "note: --accel tcg: latency/timing figures are emulation cost, not comparable (timing_comparable=false); counts and verdicts are valid"
 
 	start_qemu "$work/initramfs.cpio.gz"

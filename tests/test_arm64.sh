@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# arm64 (issue 7, seed 002): cross-build and TCG guest runs.
+#   build:  `make ARCH=arm64 static` cross-builds the arm64 tests (static
+#           aarch64 ELF in build-static-arm64/); on an arm64 host the same
+#           Makefile builds natively
+#   input:  the runner's arm64 options reject bad input with one line
+#   boot:   Debian 6.12 arm64 under qemu-system-aarch64 TCG, GICv3 and GICv4
+#           (+ kvm-arm.wfi_trap_policy=trap): lpi_wfi_wakeup and
+#           vlpi_doorbell run in nested KVM; counts are asserted (every LPI /
+#           vLPI handled once, control passes, doorbells >= vLPIs under
+#           trap, no host VFIO MSI once forwarded), never times.
+#           ~15 s per boot once cached; the first run downloads ~95 MB.
+# IRQBENCH_KERNEL_TESTS=none skips the boots.  Exit 0 pass, 1 fail, 4 skip.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=${here%/tests}
+run=$repo/lib/kernel/run-kernel.sh
+level=${IRQBENCH_KERNEL_TESTS:-boot}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_arm64.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
+# check DESC CONDITION: CONDITION is shell code, evaluated as is.
+check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
+skip_all() { echo "1..0 # SKIP $*"; exit 4; }
+
+# expect RC PATTERN DESC -- CMD...: exit RC and one "error:" line matching.
+expect() {
+	local want=$1 pat=$2 desc=$3 rc lines
+	shift 4
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	lines=$(grep -c 'error:' "$tmp/err")
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep 'error:' "$tmp/err" | grep -qE "$pat"; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $rc, want $want; stderr: $(head -c 300 "$tmp/err"))"
+	fi
+}
+
+# jsonl RUN TEST VARIANT METRIC: the record's value.
+value() {
+	jq -r --arg t "$2" --arg v "$3" --arg m "$4" \
+		'select(.test == $t and .variant == $v and .metric == $m) | .value' \
+		"$1/results.jsonl" 2>/dev/null | head -n1
+}
+
+echo "TAP version 13"
+# ---- cross-build --------------------------------------------------------------
+t0=$SECONDS
+if ! nice make -C "$repo" -s --no-print-directory ARCH=arm64 static >"$tmp/make.log" 2>&1; then
+	grep -q 'missing packages\|install.*failed' "$tmp/make.log" &&
+		skip_all "arm64 cross toolchain not installable: $(grep -m1 irqbench: "$tmp/make.log")"
+	not_ok "make ARCH=arm64 static: $(grep -m3 -E 'error|Error' "$tmp/make.log" | tr '\n' ' ')"
+	echo "1..$n"
+	exit 1
+fi
+ok "make ARCH=arm64 static ($((SECONDS - t0)) s)"
+for p in lpi_wfi_wakeup vlpi_doorbell; do
+	bin=$repo/build-static-arm64/arm64/$p
+	if file "$bin" 2>/dev/null | grep -q 'ARM aarch64.*statically linked' ||
+		{ readelf -h "$bin" 2>/dev/null | grep -q AArch64 && ! readelf -l "$bin" | grep -q INTERP; }; then
+		ok "$p is a static aarch64 binary"
+	else
+		not_ok "$p is not a static aarch64 binary"
+	fi
+done
+
+# ---- bad input: no boot ------------------------------------------------------
+expect 2 'gic must be 3 or 4' "--gic 5" -- "$run" --arch arm64 --gic 5 --image /etc/hostname
+expect 2 'gic is for --arch arm64' "--gic 4 on x86_64" -- "$run" --gic 4 --image /etc/hostname
+expect 2 'arch must be' "--arch mips" -- "$run" --arch mips --image /etc/hostname
+expect 2 'not an arm64 Image' "x86 file as an arm64 image" -- "$run" --arch arm64 --image /etc/hostname --modules none
+
+[ "$level" = none ] && { echo "1..$n"; exit $failed; }
+
+command -v qemu-system-aarch64 >/dev/null || "$repo/lib/kernel/setup.sh" --arch arm64 >/dev/null 2>&1 ||
+	{ echo "# qemu-system-arm not installable: boots skipped"; echo "1..$n"; exit $failed; }
+if ! "$repo/lib/kernel/fetch-debian.sh" --arch arm64 6.12 >"$tmp/env" 2>"$tmp/fetch.err"; then
+	echo "# fetch-debian.sh --arch arm64 6.12 failed: $(tail -n1 "$tmp/fetch.err"); boots skipped"
+	echo "1..$n"
+	exit $failed
+fi
+ok "Debian arm64 kernel and busybox: $(sed -n 's/^KVER=//p' "$tmp/env")"
+expect 2 'does not run on aarch64' "x86 test under --arch arm64" -- \
+	"$run" --arch arm64 --debian 6.12 --no-build ioapic_eoi_reuse
+
+# boot NAME GIC [APPEND]: both tests in one guest, nested profile sizes.
+boot() {
+	local name=$1 gic=$2 append=${3:-} t0=$SECONDS
+	if nice "$run" --arch arm64 --debian 6.12 --gic "$gic" --no-build --quiet \
+		${append:+--append "$append"} --out "$tmp/$name" \
+		lpi_wfi_wakeup vlpi_doorbell >"$tmp/$name.out" 2>"$tmp/$name.err"; then
+		ok "GICv$gic guest: both tests pass or skip ($((SECONDS - t0)) s, $(grep -o 'boot to result: .*' "$tmp/$name.err"))"
+	else
+		not_ok "GICv$gic guest (exit $?): $(tail -n 4 "$tmp/$name.out" "$tmp/$name.err" | tr '\n' ' ')"
+	fi
+	echo "# load after the GICv$gic boot: $(cat /proc/loadavg)"
+}
+
+# Every variant delivered, each LPI handled exactly once, control passed.
+check_lpis() {
+	local d=$1 gic=$2 v inj got
+	check "GICv$gic: lpi_wfi_wakeup control passed" \
+		'[ "$(value "$d" lpi_wfi_wakeup control.unmapped_event control)" = pass ]'
+	for v in signal_msi irqfd irqfd+spi; do
+		inj=$(value "$d" lpi_wfi_wakeup "$v" lpis_injected)
+		got=$(value "$d" lpi_wfi_wakeup "$v" lpis_handled)
+		check "GICv$gic: $v: $got of ${inj:-?} LPIs handled, verdict delivered" \
+			'[ -n "$inj" ] && [ "$inj" -gt 0 ] && [ "$got" = "$inj" ] &&
+			[ "$(value "$d" lpi_wfi_wakeup "$v" verdict)" = delivered ]'
+	done
+	inj=$(value "$d" lpi_wfi_wakeup irqfd+spi spis_injected)
+	got=$(value "$d" lpi_wfi_wakeup irqfd+spi spis_handled)
+	check "GICv$gic: irqfd+spi: $got of ${inj:-?} concurrent SPIs handled" \
+		'[ -n "$inj" ] && [ "$inj" -gt 0 ] && [ "$got" = "$inj" ]'
+}
+
+# ---- GICv3: emulated ITS; no vPE doorbells, so vlpi_doorbell SKIPs --------
+boot gicv3 3
+check_lpis "$tmp/gicv3" 3
+check "GICv3: vlpi_doorbell SKIPs for want of GICv4" \
+	'grep -q "^ok 2 vlpi # SKIP .*GICv4" "$tmp/gicv3/vlpi_doorbell.ktap"'
+check "GICv3: meta.json gic_version 3" \
+	'[ "$(jq -r .kernel_runner.gic_version "$tmp/gicv3/meta.json" 2>/dev/null)" = 3 ]'
+
+# ---- GICv4 with trapped WFI: vLPIs, doorbells ------------------------------
+boot gicv4 4 kvm-arm.wfi_trap_policy=trap
+check_lpis "$tmp/gicv4" 4
+d=$tmp/gicv4
+raised=$(value "$d" vlpi_doorbell vlpi msis_raised)
+handled=$(value "$d" vlpi_doorbell vlpi vlpis_handled)
+db=$(value "$d" vlpi_doorbell vlpi doorbells)
+check "GICv4: vlpi_doorbell control: the host's VFIO handler saw the edu MSIs" \
+	'[ "$(value "$d" vlpi_doorbell control control)" = pass ]'
+check "GICv4: $handled of ${raised:-?} vLPIs handled, none lost" \
+	'[ -n "$raised" ] && [ "$raised" -gt 0 ] && [ "$handled" = "$raised" ]'
+check "GICv4: forwarded: 0 MSIs through the host's VFIO handler" \
+	'[ "$(value "$d" vlpi_doorbell vlpi host_vfio_msis)" = 0 ]'
+check "GICv4 + wfi_trap_policy=trap: doorbells ${db:-?} >= vLPIs ${raised:-?}" \
+	'[ -n "$db" ] && [ -n "$raised" ] && [ "$db" -ge "$raised" ]'
+check "GICv4: vlpi verdict delivered" \
+	'[ "$(value "$d" vlpi_doorbell vlpi verdict)" = delivered ]'
+check "GICv4: meta.json gic_version 4" \
+	'[ "$(jq -r .kernel_runner.gic_version "$d/meta.json" 2>/dev/null)" = 4 ]'
+
+echo "1..$n"
+exit $failed
