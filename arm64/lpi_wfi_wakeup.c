@@ -41,6 +41,7 @@
 #include "lib/arm64/its_vm.h"
 #include "lib/ktap.h"
 #include "lib/kvm_stats.h"
+#include "lib/options.h"
 #include "lib/placement.h"
 #include "lib/results.h"
 #include "lib/tsc.h"
@@ -595,26 +596,6 @@ static void usage(FILE *f)
 		TEST_NAME);
 }
 
-static void __attribute__((noreturn))
-bad_option(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", TEST_NAME);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static unsigned long number(const char *arg, unsigned long min,
-			    unsigned long max, const char *what)
-{
-	char *end;
-	unsigned long n = strtoul(arg, &end, 0);
-
-	if (*end || !*arg || n < min || n > max)
-		bad_option(what, arg);
-	return n;
-}
-
 int main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -636,27 +617,31 @@ int main(int argc, char *argv[])
 	int opt, n = 0;
 	size_t i;
 
+	opterr = 0; /* option_error() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "n:c:v:a:t:lh", opts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'n':
-			lpis = number(optarg, 1, 1000000,
-				      "bad --lpis '%s' (1..1000000)");
+			lpis = option_number(TEST_NAME, optarg,
+					     "bad --lpis '%s' (1..1000000)", 1,
+					     1000000);
 			break;
 		case 'c':
-			vcpus = number(optarg, 1, ITS_VM_MAX_VCPUS,
-				       "bad --vcpus '%s' (1..8)");
+			vcpus = option_number(TEST_NAME, optarg,
+					      "bad --vcpus '%s' (1..8)", 1,
+					      ITS_VM_MAX_VCPUS);
 			break;
 		case 'v':
 			filter = optarg;
 			break;
 		case 'a':
-			lost_after = number(optarg, 1, 3600,
-					    "bad --lost-after '%s' (1..3600)");
+			lost_after = option_number(
+				TEST_NAME, optarg,
+				"bad --lost-after '%s' (1..3600)", 1, 3600);
 			break;
 		case 't':
-			timeout =
-				number(optarg, 1, 86400, "bad --timeout '%s'");
+			timeout = option_number(TEST_NAME, optarg,
+						"bad --timeout '%s'", 1, 86400);
 			break;
 		case 'l':
 			list = true;
@@ -665,17 +650,18 @@ int main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			option_error(TEST_NAME, "bad option '%s' (see --help)",
+				     argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		bad_option("unexpected argument '%s'", argv[optind]);
+		option_error(TEST_NAME, "unexpected argument '%s'",
+			     argv[optind]);
 	for (i = 0; i < NR_VARIANTS; i++)
-		if (!filter || strstr(variants[i].name, filter))
+		if (option_variant_selected(variants[i].name, filter))
 			plan[n++] = &variants[i];
 	if (!n)
-		bad_option("no variant matches '%s'", filter);
+		option_error(TEST_NAME, "no variant matches '%s'", filter);
 	if (list) {
 		for (i = 0; i < (size_t)n; i++)
 			printf("%s\n", plan[i]->name);

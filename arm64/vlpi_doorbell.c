@@ -52,6 +52,7 @@
 #include "lib/arm64/its_vm.h"
 #include "lib/ktap.h"
 #include "lib/kvm_stats.h"
+#include "lib/options.h"
 #include "lib/results.h"
 #include "lib/tsc.h"
 #include "lib/watchdog.h"
@@ -582,15 +583,6 @@ static void usage(FILE *f)
 		TEST_NAME);
 }
 
-static void __attribute__((noreturn))
-bad_option(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", TEST_NAME);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(2);
-}
-
 int main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -607,32 +599,29 @@ int main(int argc, char *argv[])
 	char why[200] = "";
 	struct results res;
 	struct ktap k;
-	char *end;
 	int opt;
 
 	TEST_ASSERT(r, "out of memory");
+	opterr = 0; /* option_error() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "n:d:a:t:lh", opts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'n':
-			msis = strtoul(optarg, &end, 0);
-			if (*end || !msis || msis > 1000000)
-				bad_option("bad --msis '%s' (1..1000000)",
-					   optarg);
+			msis = option_number(TEST_NAME, optarg,
+					     "bad --msis '%s' (1..1000000)", 1,
+					     1000000);
 			break;
 		case 'd':
 			snprintf(r->edu.bdf, sizeof(r->edu.bdf), "%s", optarg);
 			break;
 		case 'a':
-			lost_after = strtoul(optarg, &end, 0);
-			if (*end || !lost_after || lost_after > 3600)
-				bad_option("bad --lost-after '%s' (1..3600)",
-					   optarg);
+			lost_after = option_number(
+				TEST_NAME, optarg,
+				"bad --lost-after '%s' (1..3600)", 1, 3600);
 			break;
 		case 't':
-			timeout = strtoul(optarg, &end, 0);
-			if (*end || !timeout)
-				bad_option("bad --timeout '%s'", optarg);
+			timeout = option_number(TEST_NAME, optarg,
+						"bad --timeout '%s'", 1, 86400);
 			break;
 		case 'l':
 			printf("control\nvlpi\n");
@@ -641,12 +630,13 @@ int main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			option_error(TEST_NAME, "bad option '%s' (see --help)",
+				     argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		bad_option("unexpected argument '%s'", argv[optind]);
+		option_error(TEST_NAME, "unexpected argument '%s'",
+			     argv[optind]);
 
 	r->msis = msis;
 	r->lost_after_s = lost_after;

@@ -51,6 +51,7 @@
 #include "lib/ktap.h"
 #include "lib/kvm_stats.h"
 #include "lib/linreg.h"
+#include "lib/options.h"
 #include "lib/placement.h"
 #include "lib/results.h"
 #include "lib/stats.h"
@@ -1257,15 +1258,6 @@ static void usage(FILE *f)
 		TEST_NAME);
 }
 
-static void __attribute__((noreturn))
-bad_option(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", TEST_NAME);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(2);
-}
-
 static int parse_ints(const char *arg, int *out, int lo, int hi,
 		      const char *what)
 {
@@ -1277,12 +1269,12 @@ static int parse_ints(const char *arg, int *out, int lo, int hi,
 	     tok = strtok_r(NULL, ",", &save)) {
 		v = strtol(tok, &end, 0);
 		if (*end || v < lo || v > hi || n == MAX_SIZES)
-			bad_option(what, arg);
+			option_error(TEST_NAME, what, arg);
 		out[n++] = v;
 	}
 	free(copy);
 	if (!n)
-		bad_option(what, arg);
+		option_error(TEST_NAME, what, arg);
 	return n;
 }
 
@@ -1298,7 +1290,7 @@ static void parse_names(const char *arg, bool *on, const char *const *names,
 		for (i = 0; i < nr && strcmp(tok, names[i]); i++)
 			;
 		if (i == nr)
-			bad_option(what, arg);
+			option_error(TEST_NAME, what, arg);
 		on[i] = true;
 	}
 	free(copy);
@@ -1333,7 +1325,7 @@ int main(int argc, char *argv[])
 		.wake_timeout_ms = 2000,
 		.seed = 1,
 	};
-	unsigned long timeout = 600, v;
+	unsigned long timeout = 600;
 	struct pi_facts pi;
 	struct results res;
 	bool list = false, injected = false;
@@ -1342,6 +1334,7 @@ int main(int argc, char *argv[])
 	int opt, i, j, s, o, p, max_vcpus, plan;
 	char *end;
 
+	opterr = 0; /* option_error() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "m:p:s:o:P:n:w:S:t:L:lh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
@@ -1369,35 +1362,29 @@ int main(int argc, char *argv[])
 				    "bad --halt-poll '%s' (off, on)");
 			break;
 		case 'n':
-			v = strtoul(optarg, &end, 0);
-			if (*end || !v || v > HALT_WAKEUP_MAX_ROUNDS)
-				bad_option("bad --wakes '%s' (1..16384)",
-					   optarg);
-			c.wakes = v;
+			c.wakes = option_number(TEST_NAME, optarg,
+						"bad --wakes '%s' (1..16384)",
+						1, HALT_WAKEUP_MAX_ROUNDS);
 			break;
 		case 'w':
-			v = strtoul(optarg, &end, 0);
-			if (*end || !v || v > 600000)
-				bad_option("bad --wake-timeout-ms '%s'",
-					   optarg);
-			c.wake_timeout_ms = v;
+			c.wake_timeout_ms = option_number(
+				TEST_NAME, optarg, "bad --wake-timeout-ms '%s'",
+				1, 600000);
 			break;
 		case 'S':
 			c.seed = strtoull(optarg, &end, 0);
 			if (*end)
-				bad_option("bad --seed '%s'", optarg);
+				option_error(TEST_NAME, "bad --seed '%s'",
+					     optarg);
 			break;
 		case 't':
-			timeout = strtoul(optarg, &end, 0);
-			if (*end || !timeout)
-				bad_option("bad --timeout '%s'", optarg);
+			timeout = option_number(TEST_NAME, optarg,
+						"bad --timeout '%s'", 1, 86400);
 			break;
 		case 'L':
-			v = strtoul(optarg, &end, 0);
-			if (*end || !v)
-				bad_option("bad --inject-lost-wakeup '%s'",
-					   optarg);
-			c.inject_lost = v;
+			c.inject_lost = option_number(
+				TEST_NAME, optarg,
+				"bad --inject-lost-wakeup '%s'", 1, ~0ul);
 			break;
 		case 'l':
 			list = true;
@@ -1406,16 +1393,18 @@ int main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			option_error(TEST_NAME, "bad option '%s' (see --help)",
+				     argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		bad_option("unexpected argument '%s'", argv[optind]);
+		option_error(TEST_NAME, "unexpected argument '%s'",
+			     argv[optind]);
 	if (!cells_per_vm(&c))
-		bad_option("nothing to run%s", "");
+		option_error(TEST_NAME, "nothing to run%s", "");
 	if (c.inject_lost > c.wakes)
-		bad_option("--inject-lost-wakeup '%s' is past --wakes", "");
+		option_error(TEST_NAME,
+			     "--inject-lost-wakeup '%s' is past --wakes", "");
 
 	if (list) {
 		for (i = 0; i < c.nr_pcpus; i++)

@@ -42,6 +42,7 @@
 #include "lib/bootstrap.h"
 #include "lib/ktap.h"
 #include "lib/kvm_compat.h"
+#include "lib/options.h"
 #include "lib/placement.h"
 #include "lib/results.h"
 #include "lib/stats.h"
@@ -916,26 +917,6 @@ static void usage(FILE *f)
 		TEST_NAME);
 }
 
-static void __attribute__((noreturn))
-bad_option(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", TEST_NAME);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static unsigned long number(const char *arg, const char *what,
-			    unsigned long min, unsigned long max)
-{
-	char *end;
-	unsigned long n = strtoul(arg, &end, 0);
-
-	if (*end || !*arg || n < min || n > max)
-		bad_option(what, arg);
-	return n;
-}
-
 static int parse_list(const char *arg, const char *what, double *out,
 		      bool allow_max, unsigned long max)
 {
@@ -946,14 +927,14 @@ static int parse_list(const char *arg, const char *what, double *out,
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (n == ISO_MAX_RATES)
-			bad_option(what, arg);
+			option_error(TEST_NAME, what, arg);
 		if (allow_max && !strcmp(tok, "max"))
 			out[n++] = 0;
 		else
-			out[n++] = number(tok, what, 1, max);
+			out[n++] = option_number(TEST_NAME, tok, what, 1, max);
 	}
 	if (!n)
-		bad_option(what, arg);
+		option_error(TEST_NAME, what, arg);
 	return n;
 }
 
@@ -990,6 +971,7 @@ int main(int argc, char *argv[])
 	c.o.nr_rates = parse_list("1000,10000,100000,max", "", c.o.rates, true,
 				  100000000);
 	c.o.nr_scaling = parse_list("1,2,4", "", scaling, false, 16);
+	opterr = 0; /* option_error() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "r:k:K:n:p:w:P:v:t:lh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
@@ -999,9 +981,10 @@ int main(int argc, char *argv[])
 				c.o.rates, true, 100000000);
 			break;
 		case 'k':
-			c.o.injectors = number(optarg,
-					       "bad --injectors '%s' (1..16)",
-					       1, ISO_MAX_INJECTORS);
+			c.o.injectors =
+				option_number(TEST_NAME, optarg,
+					      "bad --injectors '%s' (1..16)", 1,
+					      ISO_MAX_INJECTORS);
 			break;
 		case 'K':
 			c.o.nr_scaling = parse_list(
@@ -1010,31 +993,34 @@ int main(int argc, char *argv[])
 				scaling, false, ISO_MAX_INJECTORS);
 			break;
 		case 'n':
-			c.o.storm_vcpus =
-				number(optarg, "bad --storm-vcpus '%s' (1..8)",
-				       1, INJECT_ISOLATION_MAX_STORM_VCPUS);
+			c.o.storm_vcpus = option_number(
+				TEST_NAME, optarg,
+				"bad --storm-vcpus '%s' (1..8)", 1,
+				INJECT_ISOLATION_MAX_STORM_VCPUS);
 			break;
 		case 'p':
-			c.o.phase_ms = number(
-				optarg, "bad --phase-ms '%s' (100..60000)", 100,
-				60000);
+			c.o.phase_ms = option_number(
+				TEST_NAME, optarg,
+				"bad --phase-ms '%s' (100..60000)", 100, 60000);
 			break;
 		case 'w':
-			c.o.window_ms = number(
-				optarg, "bad --window-ms '%s' (10..10000)", 10,
-				10000);
+			c.o.window_ms = option_number(
+				TEST_NAME, optarg,
+				"bad --window-ms '%s' (10..10000)", 10, 10000);
 			break;
 		case 'P':
-			c.o.period_us = number(
-				optarg, "bad --period-us '%s' (100..100000)",
-				100, 100000);
+			c.o.period_us = option_number(
+				TEST_NAME, optarg,
+				"bad --period-us '%s' (100..100000)", 100,
+				100000);
 			break;
 		case 'v':
 			c.o.filter = optarg;
 			break;
 		case 't':
-			timeout =
-				number(optarg, "bad --timeout '%s'", 1, 100000);
+			timeout = option_number(TEST_NAME, optarg,
+						"bad --timeout '%s'", 1,
+						100000);
 			break;
 		case 'l':
 			list = true;
@@ -1043,27 +1029,30 @@ int main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			option_error(TEST_NAME, "bad option '%s' (see --help)",
+				     argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		bad_option("unexpected argument '%s'", argv[optind]);
+		option_error(TEST_NAME, "unexpected argument '%s'",
+			     argv[optind]);
 	for (i = 0; i < c.o.nr_scaling; i++)
 		c.o.scaling[i] = scaling[i];
 	if (c.o.phase_ms / c.o.window_ms < 2)
-		bad_option("--phase-ms '%s' must hold at least two windows",
-			   "");
+		option_error(TEST_NAME,
+			     "--phase-ms '%s' must hold at least two windows",
+			     "");
 	if (c.o.phase_ms * 1000 / c.o.period_us >= INJECT_ISOLATION_RING)
-		bad_option(
+		option_error(
+			TEST_NAME,
 			"--phase-ms/--period-us: more ticks per phase than the guest log holds (%s)",
 			"16384");
 	for (i = 0; i < 4; i++) {
-		run[i] = !c.o.filter || strstr(parts[i], c.o.filter);
+		run[i] = option_variant_selected(parts[i], c.o.filter);
 		planned += run[i];
 	}
 	if (!planned)
-		bad_option("no variant matches '%s'", c.o.filter);
+		option_error(TEST_NAME, "no variant matches '%s'", c.o.filter);
 	if (list) {
 		for (i = 0; i < 4; i++)
 			if (run[i])

@@ -37,6 +37,7 @@
 #include "lib/ktap.h"
 #include "lib/kvm_compat.h"
 #include "lib/kvm_stats.h"
+#include "lib/options.h"
 #include "lib/results.h"
 #include "lib/trace_counter.h"
 #include "lib/tsc.h"
@@ -105,9 +106,10 @@ static void dump_run(void)
 	printf("# state of %s: peer_ready %u first_isr_done %u in_service %u "
 	       "redelivered vcpu0 %u peer %u reuse_phase %u reused %u of %u; "
 	       "MSIs sent %u coalesced %u; EOI exits of V on vCPU0 %lu\n",
-	       r->v->name, st->peer_ready, st->first_isr_done, st->in_service_in_isr,
-	       st->redelivered_vcpu0, st->redelivered_peer, st->reuse_phase,
-	       st->reused, r->reuses, r->msis_sent, r->msis_coalesced,
+	       r->v->name, st->peer_ready, st->first_isr_done,
+	       st->in_service_in_isr, st->redelivered_vcpu0,
+	       st->redelivered_peer, st->reuse_phase, st->reused, r->reuses,
+	       r->msis_sent, r->msis_coalesced,
 	       (uint64_t)r->eoi_exits[0][EOI_VECTOR]);
 }
 
@@ -461,9 +463,10 @@ static void report_control(struct ktap *k, struct results *res, struct run *r,
 	char reason[256] = "";
 
 	if (judge_eoi_path && !redelivered)
-		snprintf(reason, sizeof(reason),
-			 "control: line not redelivered after EOI (remote IRR %d)",
-			 r->remote_irr_after_eoi);
+		snprintf(
+			reason, sizeof(reason),
+			"control: line not redelivered after EOI (remote IRR %d)",
+			r->remote_irr_after_eoi);
 	else if (o->exits_measurable &&
 		 !eoi_control_sees_exits(o->reuse_exits, r->reuses))
 		snprintf(
@@ -592,14 +595,14 @@ static void report(struct ktap *k, struct results *res, struct run *r,
 		ktap_result(k, KTAP_PASS, v->name, "fixed: %s", reason);
 		break;
 	case VERDICT_UNAFFECTED:
-		snprintf(reason, sizeof(reason),
-			 "%lu EOI exits for %u reuses of V; V left every route, so no kernel keeps it (says nothing about the fix)",
-			 o.reuse_exits, r->reuses);
+		snprintf(
+			reason, sizeof(reason),
+			"%lu EOI exits for %u reuses of V; V left every route, so no kernel keeps it (says nothing about the fix)",
+			o.reuse_exits, r->reuses);
 		ktap_result(k, KTAP_PASS, v->name, "unaffected: %s", reason);
 		break;
 	case VERDICT_UNMEASURED:
-		snprintf(reason, sizeof(reason),
-			 "%s; EOI path: %s", why,
+		snprintf(reason, sizeof(reason), "%s; EOI path: %s", why,
 			 redelivered ? "line redelivered after the EOI" :
 				       "no redelivery expected");
 		ktap_result(k, KTAP_SKIP, v->name, "unmeasured: %s", reason);
@@ -652,30 +655,6 @@ static void usage(FILE *f)
 		TEST_NAME);
 }
 
-static void __attribute__((noreturn))
-bad_option(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", TEST_NAME);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-/* @filter: comma-separated substrings; a variant matching any is planned. */
-static bool variant_selected(const char *name, const char *filter)
-{
-	char copy[128], *save, *part;
-
-	if (!filter)
-		return true;
-	snprintf(copy, sizeof(copy), "%s", filter);
-	for (part = strtok_r(copy, ",", &save); part;
-	     part = strtok_r(NULL, ",", &save))
-		if (strstr(name, part))
-			return true;
-	return false;
-}
-
 static int build_plan(struct variant *plan, int max, const char *irqchip,
 		      const char *filter)
 {
@@ -697,7 +676,7 @@ static int build_plan(struct variant *plan, int max, const char *irqchip,
 				snprintf(v->name, sizeof(v->name), "%s.%s.%s",
 					 irqchip_name(chips[c]),
 					 reprogram_names[p], source_names[s]);
-				if (variant_selected(v->name, filter))
+				if (option_variant_selected(v->name, filter))
 					n++;
 			}
 		}
@@ -723,21 +702,21 @@ int main(int argc, char *argv[])
 	bool list = false;
 	struct ktap k;
 	int opt, i, n;
-	char *end;
 
+	opterr = 0; /* option_error() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "n:i:v:t:lh", opts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case 'n':
-			reuses = strtoul(optarg, &end, 0);
-			if (*end || !reuses || reuses > 10000000)
-				bad_option("bad --reuses '%s' (1..10000000)",
-					   optarg);
+			reuses = option_number(
+				TEST_NAME, optarg,
+				"bad --reuses '%s' (1..10000000)", 1, 10000000);
 			break;
 		case 'i':
 			if (strcmp(optarg, "split") &&
 			    strcmp(optarg, "kernel") && strcmp(optarg, "all"))
-				bad_option(
+				option_error(
+					TEST_NAME,
 					"bad --irqchip '%s' (split, kernel or all)",
 					optarg);
 			irqchip = optarg;
@@ -746,9 +725,8 @@ int main(int argc, char *argv[])
 			filter = optarg;
 			break;
 		case 't':
-			timeout = strtoul(optarg, &end, 0);
-			if (*end || !timeout)
-				bad_option("bad --timeout '%s'", optarg);
+			timeout = option_number(TEST_NAME, optarg,
+						"bad --timeout '%s'", 1, 86400);
 			break;
 		case 'l':
 			list = true;
@@ -757,17 +735,18 @@ int main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			option_error(TEST_NAME, "bad option '%s' (see --help)",
+				     argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		bad_option("unexpected argument '%s'", argv[optind]);
+		option_error(TEST_NAME, "unexpected argument '%s'",
+			     argv[optind]);
 
 	n = build_plan(plan, 18, irqchip, filter);
 	if (!n)
-		bad_option("no variant matches '%s'",
-			   filter ? filter : irqchip);
+		option_error(TEST_NAME, "no variant matches '%s'",
+			     filter ? filter : irqchip);
 	if (list) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", plan[i].name);

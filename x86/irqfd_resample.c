@@ -48,6 +48,7 @@
 #include "lib/ioapic_model.h"
 #include "lib/ktap.h"
 #include "lib/kvm_compat.h"
+#include "lib/options.h"
 #include "lib/results.h"
 #include "lib/tsc.h"
 #include "lib/watchdog.h"
@@ -930,26 +931,6 @@ static void usage(FILE *f)
 		TEST_NAME);
 }
 
-static void __attribute__((noreturn))
-bad_option(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", TEST_NAME);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static unsigned long number(const char *arg, const char *what,
-			    unsigned long min, unsigned long max)
-{
-	char *end;
-	unsigned long n = strtoul(arg, &end, 0);
-
-	if (*end || !*arg || n < min || n > max)
-		bad_option(what, arg);
-	return n;
-}
-
 static int build_plan(struct variant *plan, int max, const char *irqchip,
 		      const char *filter)
 {
@@ -968,7 +949,7 @@ static int build_plan(struct variant *plan, int max, const char *irqchip,
 			v->kind = kind;
 			snprintf(v->name, sizeof(v->name), "%s.%s",
 				 irqchip_name(chips[c]), kind_names[kind]);
-			if (!filter || strstr(v->name, filter))
+			if (option_variant_selected(v->name, filter))
 				n++;
 		}
 	}
@@ -1000,31 +981,34 @@ int main(int argc, char *argv[])
 	struct ktap k;
 	int opt, i, n;
 
+	opterr = 0; /* option_error() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "n:L:s:S:i:v:t:lh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			o.events = number(optarg,
-					  "bad --events '%s' (2..10000000)", 2,
-					  10000000);
+			o.events = option_number(
+				TEST_NAME, optarg,
+				"bad --events '%s' (2..10000000)", 2, 10000000);
 			break;
 		case 'L':
-			o.loops = number(optarg,
-					 "bad --loops '%s' (1..1000000)", 1,
-					 1000000);
+			o.loops = option_number(TEST_NAME, optarg,
+						"bad --loops '%s' (1..1000000)",
+						1, 1000000);
 			break;
 		case 's':
-			o.stall_ms = number(optarg,
-					    "bad --stall-ms '%s' (10..600000)",
-					    10, 600000);
+			o.stall_ms = option_number(
+				TEST_NAME, optarg,
+				"bad --stall-ms '%s' (10..600000)", 10, 600000);
 			break;
 		case 'S':
-			o.seed = number(optarg, "bad --seed '%s'", 0, ~0ul);
+			o.seed = option_number(TEST_NAME, optarg,
+					       "bad --seed '%s'", 0, ~0ul);
 			break;
 		case 'i':
 			if (strcmp(optarg, "split") &&
 			    strcmp(optarg, "kernel") && strcmp(optarg, "all"))
-				bad_option(
+				option_error(
+					TEST_NAME,
 					"bad --irqchip '%s' (kernel, split or all)",
 					optarg);
 			irqchip = optarg;
@@ -1033,8 +1017,9 @@ int main(int argc, char *argv[])
 			filter = optarg;
 			break;
 		case 't':
-			timeout =
-				number(optarg, "bad --timeout '%s'", 1, 100000);
+			timeout = option_number(TEST_NAME, optarg,
+						"bad --timeout '%s'", 1,
+						100000);
 			break;
 		case 'l':
 			list = true;
@@ -1043,17 +1028,18 @@ int main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			option_error(TEST_NAME, "bad option '%s' (see --help)",
+				     argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		bad_option("unexpected argument '%s'", argv[optind]);
+		option_error(TEST_NAME, "unexpected argument '%s'",
+			     argv[optind]);
 
 	n = build_plan(plan, 2 * RS_KINDS, irqchip, filter);
 	if (!n)
-		bad_option("no variant matches '%s'",
-			   filter ? filter : irqchip);
+		option_error(TEST_NAME, "no variant matches '%s'",
+			     filter ? filter : irqchip);
 	if (list) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", plan[i].name);
