@@ -30,6 +30,16 @@ MARK_END=IRQBENCH-RESULTS-END
 # Uptime prefix: shows where boot-to-result time goes.
 say() { echo "irqbench-guest: [$(cut -d' ' -f1 /proc/uptime 2>/dev/null)] $*"; }
 
+# Module parameters on the kernel command line for module $1 (name with _).
+module_params() {
+	local w
+	for w in $(cat /proc/cmdline); do
+		case $(echo "${w%%=*}" | tr - _) in
+		"$1".*) echo "${w#*.}" ;;
+		esac
+	done
+}
+
 mount_fs() {
 	mount -t proc proc /proc
 	mount -t sysfs sysfs /sys
@@ -61,7 +71,10 @@ load_kvm() {
 		[ -n "$ko" ] || continue
 		name=$(basename "$ko" .ko | tr - _)
 		[ -d "/sys/module/$name" ] && continue
-		if ! insmod "/irqbench/modules/$ko" >>"$RES/modules.log" 2>&1; then
+		# insmod does not read the command line (modprobe would): pass
+		# the module's "name.param=value" words (--append) ourselves.
+		# shellcheck disable=SC2046 # one word per parameter
+		if ! insmod "/irqbench/modules/$ko" $(module_params "$name") >>"$RES/modules.log" 2>&1; then
 			say "insmod $ko failed: $(tail -n 1 "$RES/modules.log")"
 		fi
 	done <"$list"
