@@ -65,6 +65,7 @@ struct halt_wakeup_ipi {
 	volatile uint32_t lost_target;
 	volatile uint32_t lost_round;
 	volatile uint32_t lost_rearm; /* 1: it never re-armed its halt */
+	volatile uint32_t doubled; /* 1: more ISR entries than interrupts */
 };
 
 extern struct halt_wakeup_params halt_wakeup_params;

@@ -7,7 +7,13 @@
 # complete (raw samples, params for the plots, the slope with its interval,
 # the posted-interrupt detection).  A second run drops one interrupt on
 # purpose: it must fail and name the vCPU that was never woken.
-# IRQBENCH_HALT_WAKEUP_ARGS overrides the sizes (e.g. under TCG).
+# IRQBENCH_HALT_WAKEUP_ARGS overrides the sizes.  With
+# IRQBENCH_KERNEL_TESTS=full, the same correctness checks inside a nested
+# Debian 6.12 guest too (real KVM, kvm_amd, under QEMU TCG; the test table's
+# nested sizes; ~15 s once cached).  Not by default: 1 run in about 15 there
+# saw the target's ISR count jump past the interrupts sent (reported then as
+# a lost wakeup; now as "doubled wakeup"), not yet reproduced or explained,
+# and CI must not flake on it.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${IRQBENCH_BUILD:-$top/build}/x86/halt_wakeup
@@ -30,9 +36,16 @@ lost_rc=$?
 "$bin" --wakes 0 >/dev/null 2>"$out/bad"
 bad_rc=$?
 
-python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" <<'PY'
-import json, re, sys
-out, rc, lost_rc, bad_rc, args = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+nested=skip
+if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ] && command -v qemu-system-x86_64 >/dev/null; then
+	"$top/run.sh" kernel --debian 6.12 --quiet --out "$out/nested" halt_wakeup >"$out/nested.out" 2>&1
+	echo "# nested Debian 6.12: exit $? ($(grep -o 'boot to result: .*' "$out/nested.out"))"
+	nested=$out/nested
+fi
+
+python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" "$nested" <<'PY'
+import json, os, re, sys
+out, rc, lost_rc, bad_rc, args, nested = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/run/results.jsonl")]
 failed = num = 0
@@ -119,6 +132,22 @@ check(lost_rc == 1 and re.search(r"not ok \d+ signal_msi\.rr\.poll-off\.m3\.p2 #
       f"a dropped interrupt fails naming its vCPU (exit {lost_rc})")
 check(bad_rc == 2 and len(open(out + "/bad").read().strip().splitlines()) == 1,
       f"bad option: one-line error, exit {bad_rc}")
+
+if nested != "skip":
+    try:
+        nk = open(nested + "/halt_wakeup.ktap").read().splitlines()
+        nr = [json.loads(l) for l in open(nested + "/results.jsonl")]
+    except OSError as e:
+        nk, nr = [], []
+        print("# nested: no results:", e)
+    verdicts = [r for r in nr if r["metric"] == "verdict"]
+    check(nr and nr[0]["host"]["kvm_module"] in ("kvm_amd", "kvm_intel"),
+          f"nested: real KVM ({nr[0]['host']['kvm_module'] if nr else 'no records'})")
+    check(len(verdicts) >= 13 and all(r["value"] == "pass" for r in verdicts),
+          f"nested: every cell and control woke each target exactly once ({len(verdicts)} verdicts: "
+          + ", ".join(sorted({r['value'] for r in verdicts})) + ")")
+    check(not [l for l in nk if l.startswith("not ok")],
+          "nested: no failed result " + "; ".join(l for l in nk if l.startswith("not ok"))[:200])
 print(f"1..{num}")
 sys.exit(1 if failed else 0)
 PY

@@ -48,6 +48,7 @@
 #include "test_util.h"
 
 #include "guest_code/halt_wakeup.h"
+#include "lib/ftrace_graph.h"
 #include "lib/ktap.h"
 #include "lib/kvm_stats.h"
 #include "lib/linreg.h"
@@ -144,7 +145,7 @@ struct phase {
 	unsigned int rounds, skip_round;
 	/* Outcome */
 	unsigned int done;
-	bool lost, lost_rearm;
+	bool lost, lost_rearm, doubled;
 	unsigned int lost_target, lost_round;
 	unsigned int negative;
 	uint64_t wall_ns;
@@ -455,9 +456,10 @@ static void make_sequence(struct vmrun *r, struct phase *ph, uint64_t *rng)
 	}
 }
 
+/* At least: a count that jumps past @want is caught by the caller. */
 static bool wait_for(volatile uint32_t *v, uint32_t want, uint64_t deadline)
 {
-	while (__atomic_load_n(v, __ATOMIC_ACQUIRE) != want) {
+	while ((int32_t)(__atomic_load_n(v, __ATOMIC_ACQUIRE) - want) < 0) {
 		if (tsc_now() > deadline)
 			return false;
 		sched_yield();
@@ -509,6 +511,10 @@ static void host_rounds(struct vmrun *r, struct phase *ph)
 		r->t[idx].sent++;
 		if (!wait_for(&g->wakes, want, send + timeout))
 			goto lost;
+		if (g->wakes != want) {
+			ph->doubled = true;
+			goto lost;
+		}
 		r->lat[k] =
 			latency_ns(g->isr_tsc, r->t[idx].tsc_offset, send, 0);
 		ph->done = k + 1;
@@ -531,6 +537,7 @@ static void ipi_rounds(struct vmrun *r, struct phase *ph)
 	ipi->done_rounds = 0;
 	ipi->lost = 0;
 	ipi->lost_rearm = 0;
+	ipi->doubled = 0;
 	run_waker(r, HALT_WAKEUP_WAKER_IDLE);
 	ph->done = ipi->done_rounds;
 	for (k = 0; k < ph->done; k++) {
@@ -542,6 +549,7 @@ static void ipi_rounds(struct vmrun *r, struct phase *ph)
 	if (ipi->lost) {
 		ph->lost = true;
 		ph->lost_rearm = ipi->lost_rearm;
+		ph->doubled = ipi->doubled;
 		ph->lost_target = ipi->lost_target;
 		ph->lost_round = ipi->lost_round;
 		if (!ph->lost_rearm)
@@ -554,6 +562,17 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
 {
 	int i;
 
+	if (ph->lost && ph->doubled) {
+		struct target *t = &r->t[ph->lost_target];
+
+		snprintf(
+			ph->fail, sizeof(ph->fail),
+			"doubled wakeup: vCPU %d (pCPU %d) entered its ISR %u times for the %u interrupts sent to it this phase",
+			ph->lost_target + 1, t->cpu,
+			r->st->t[ph->lost_target].wakes - t->wakes_before,
+			t->sent);
+		return;
+	}
 	if (ph->lost) {
 		struct target *t = &r->t[ph->lost_target];
 
@@ -1005,9 +1024,14 @@ static void run_control(struct ktap *k, struct results *res, struct vmrun *r,
 struct pi_facts {
 	char apicv[16], ipiv[16], avic[16];
 	bool iommu;
-	bool handler_listed;
 	char handler_why[200];
 };
+
+/*
+ * pi_wakeup_handler (VMX) walks this CPU's list of blocked vCPUs on every
+ * wakeup notification: timed per cell where function_graph can trace it.
+ */
+static struct ftrace_graph pi_graph;
 
 static void detect_pi(struct results *res, struct pi_facts *f)
 {
@@ -1035,26 +1059,13 @@ static void detect_pi(struct results *res, struct pi_facts *f)
 	else
 		pi_path = "none";
 
-	file = fopen("/sys/kernel/tracing/available_filter_functions", "r");
-	if (!file) {
+	if (ftrace_graph_open(&pi_graph, "pi_wakeup_handler", f->handler_why,
+			      sizeof(f->handler_why)))
 		snprintf(
-			f->handler_why, sizeof(f->handler_why),
-			"available_filter_functions unreadable (%s): no function tracing on this kernel",
-			strerror(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), file))
-		if (!strncmp(line, "pi_wakeup_handler", 17) &&
-		    (line[17] == '\n' || line[17] == ' ')) {
-			f->handler_listed = true;
-			break;
-		}
-	fclose(file);
-	snprintf(
-		f->handler_why, sizeof(f->handler_why), "%s",
-		f->handler_listed ?
-			"pi_wakeup_handler is traceable, but it runs only for VT-d posted interrupts, which need an assigned device: this test assigns none" :
-			"pi_wakeup_handler not in available_filter_functions (no VMX posted-interrupt wakeup handler)");
+			f->handler_why, sizeof(f->handler_why), "%s",
+			res->host.apicv && f->ipiv[0] == 'Y' ?
+				"timed per cell (function_graph): IPI virtualization posts IPIs to blocked vCPUs" :
+				"timed per cell (function_graph), but it runs only for posted interrupts to blocked vCPUs: IPI virtualization (off here) or VT-d posting (needs an assigned device, none here)");
 }
 
 static void report_pi(struct ktap *k, struct results *res,
@@ -1066,8 +1077,8 @@ static void report_pi(struct ktap *k, struct results *res,
 	snprintf(
 		text, sizeof(text),
 		"module %s; enable_apicv %s; enable_ipiv %s; avic %s; APICv/AVIC %s; "
-		"IOMMU %s; VT-d/AMD-Vi posting needs an assigned (VFIO) device with an IRTE KVM can post, "
-		"none assigned here, so KVM puts no vCPU on the per-pCPU wakeup list and the curves hold no list walk; "
+		"IOMMU %s; blocked vCPUs sit on VMX's per-pCPU wakeup list only with IPI virtualization "
+		"(then the ipi source pays the list walk) or VT-d posting (needs an assigned VFIO device, none here); "
 		"kvm:kvm_pi_irte_update %s",
 		res->host.kvm_module, f->apicv, f->ipiv, f->avic,
 		res->host.apicv ? "on" : "off", f->iommu ? "present" : "absent",
@@ -1079,11 +1090,12 @@ static void report_pi(struct ktap *k, struct results *res,
 	if (irte_ok)
 		results_count(res, "posted_interrupts", "kvm_pi_irte_update",
 			      "count", irte_updates);
-	results_skip(res, "posted_interrupts", "pi_wakeup_handler_duration",
-		     f->handler_why);
+	if (!pi_graph.open)
+		results_skip(res, "posted_interrupts",
+			     "pi_wakeup_handler_duration", f->handler_why);
 	results_params(res, NULL);
 	ktap_result(k, KTAP_PASS, "posted_interrupts.detect", "%s", text);
-	ktap_result(k, KTAP_SKIP,
+	ktap_result(k, pi_graph.open ? KTAP_PASS : KTAP_SKIP,
 		    "posted_interrupts.pi_wakeup_handler_duration", "%s",
 		    f->handler_why);
 }
@@ -1180,6 +1192,30 @@ static void cell_name(char *buf, size_t size, int m, int p, enum source s,
 		 order_names[o], poll_names[poll], m, p);
 }
 
+/* pi_wakeup_handler's durations during the cell just run, if traced. */
+static void report_handler(struct results *res, struct vmrun *r,
+			   struct phase *ph, const char *name)
+{
+	char variant[96];
+	double *ns;
+	size_t n;
+
+	if (!pi_graph.open)
+		return;
+	n = ftrace_graph_stop(&pi_graph, &ns);
+	series_name(variant, sizeof(variant), name, r->m);
+	set_params(res, r, source_names[ph->src], order_names[ph->order],
+		   poll_names[ph->poll]);
+	if (n)
+		results_samples(res, variant, "pi_wakeup_handler_duration",
+				"ns", ns, n);
+	else
+		results_skip(res, variant, "pi_wakeup_handler_duration",
+			     "pi_wakeup_handler did not run in this cell");
+	results_params(res, NULL);
+	free(ns);
+}
+
 static void run_vm(struct ktap *k, struct results *res, struct config *c,
 		   int pi, int vi, bool *injected)
 {
@@ -1226,11 +1262,13 @@ static void run_vm(struct ktap *k, struct results *res, struct config *c,
 					*injected = true;
 				}
 				stage("%s", name);
+				ftrace_graph_start(&pi_graph);
 				run_phase(&r, &ph, &rng);
 				if (ph.lost)
 					r.lost = true;
 				keep_for_slope(&r, pi, vi, &ph);
 				report_phase(k, res, &r, &ph, name);
+				report_handler(res, &r, &ph, name);
 			}
 	if (r.lost) {
 		/* A target may never leave: the watchdog would only hang. */
@@ -1472,6 +1510,7 @@ int main(int argc, char *argv[])
 				if (c.poll[p] && c.source[s])
 					report_slope(&k, &res, &c, i, s, p);
 	report_pi(&k, &res, &pi, pi_irte_total, pi_irte_counted);
+	ftrace_graph_close(&pi_graph);
 	results_close(&res);
 	return ktap_exit_code(&k);
 }
