@@ -112,12 +112,14 @@ run_folder irqfd_ok x86_64 0 "irqfd_resample burst verdict pass" "irqfd_resample
 run_folder irqfd_bad x86_64 0 "irqfd_resample burst verdict pass" "irqfd_resample async verdict fail"
 check_eq "irqfd pass: $IR present" "$(state irqfd_ok $IR)" present
 check_eq "irqfd fail in one variant: $IR absent" "$(state irqfd_bad $IR)" absent
-run_folder arm_ok aarch64 0 "lpi_wfi_wakeup wfi verdict delivered its=gicv4"
-run_folder arm_bad aarch64 0 "lpi_wfi_wakeup wfi verdict lost-wakeup its=gicv4"
-run_folder arm_its aarch64 0 "lpi_wfi_wakeup wfi verdict delivered its=emulated"
-check_eq "arm64, no lost wakeups: $GD present" "$(state arm_ok $GD)" present
-check_eq "arm64, lost wakeups: $GD absent" "$(state arm_bad $GD)" absent
-check_eq "arm64, emulated ITS: $GD not measurable" "$(state arm_its $GD)" "not measurable"
+run_folder arm_ok aarch64 0 "vlpi_doorbell vlpi verdict delivered"
+run_folder arm_bad aarch64 0 "vlpi_doorbell vlpi verdict missing-doorbell"
+run_folder arm_nop aarch64 0 "vlpi_doorbell vlpi verdict not-provoked"
+run_folder arm_x86 x86_64 0 "vlpi_doorbell vlpi verdict delivered"
+check_eq "arm64, every vLPI delivered: $GD present" "$(state arm_ok $GD)" present
+check_eq "arm64, doorbells missing: $GD absent" "$(state arm_bad $GD)" absent
+check_eq "arm64, vLPIs not forwarded: $GD not measurable" "$(state arm_nop $GD)" "not measurable"
+check_eq "not arm64: $GD not measurable" "$(state arm_x86 $GD)" "not measurable"
 check_eq "x86: $GD not measurable" "$(state deb61 $GD)" "not measurable"
 if reason deb61 $GD | grep -q 'needs aarch64'; then ok "x86: says it needs aarch64"; else not_ok "x86: needs aarch64" "$(reason deb61 $GD)"; fi
 
