@@ -28,7 +28,8 @@ void ktap_comment(struct ktap *k, const char *fmt, ...)
 void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 		 const char *fmt, ...)
 {
-	static const char *const directive[] = { "", "", "SKIP ", "TODO " };
+	static const char *const directive[] = { "", "", "SKIP ", "TODO ",
+						 "SKIP " };
 	char text[512] = "";
 	va_list ap;
 
@@ -40,7 +41,7 @@ void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 	k->counts[r]++;
 
 	fprintf(k->out, "%s %u %s",
-		r == KTAP_PASS || r == KTAP_SKIP ? "ok" : "not ok", ++k->number,
+		r == KTAP_FAIL || r == KTAP_TODO ? "not ok" : "ok", ++k->number,
 		name);
 	if (text[0] || directive[r][0])
 		fprintf(k->out, " # %s%s", directive[r], text);

@@ -14,13 +14,19 @@ enum ktap_result {
 	KTAP_FAIL,
 	KTAP_SKIP,
 	KTAP_TODO,
+	/*
+	 * "ok # SKIP" for one optional metric the platform cannot give (e.g. a
+	 * tracer it lacks) when the scenario itself ran: it does not turn the
+	 * whole test into a skip.
+	 */
+	KTAP_SKIP_METRIC,
 };
 
 struct ktap {
 	FILE *out;
 	unsigned int planned;
 	unsigned int number;
-	unsigned int counts[4];
+	unsigned int counts[5];
 };
 
 void ktap_init(struct ktap *k, FILE *out, unsigned int planned);

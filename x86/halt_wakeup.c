@@ -1095,7 +1095,7 @@ static void report_pi(struct ktap *k, struct results *res,
 			     "pi_wakeup_handler_duration", f->handler_why);
 	results_params(res, NULL);
 	ktap_result(k, KTAP_PASS, "posted_interrupts.detect", "%s", text);
-	ktap_result(k, pi_graph.open ? KTAP_PASS : KTAP_SKIP,
+	ktap_result(k, pi_graph.open ? KTAP_PASS : KTAP_SKIP_METRIC,
 		    "posted_interrupts.pi_wakeup_handler_duration", "%s",
 		    f->handler_why);
 }

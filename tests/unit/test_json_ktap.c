@@ -67,6 +67,7 @@ static void test_ktap(void)
 					 KTAP_FAIL };
 	const enum ktap_result pass_todo[] = { KTAP_PASS, KTAP_TODO };
 	const enum ktap_result pass_skip[] = { KTAP_PASS, KTAP_SKIP };
+	const enum ktap_result pass_metric[] = { KTAP_PASS, KTAP_SKIP_METRIC };
 	char *text;
 	int code;
 
@@ -81,6 +82,10 @@ static void test_ktap(void)
 	      code);
 	ktap_run(2, pass_skip, 2, &code);
 	CHECK(code == 4, "ktap: a skip is never a pass (exit %d)", code);
+	text = ktap_run(2, pass_metric, 2, &code);
+	CHECK(code == 0 && strstr(text, "ok 2 t # SKIP why 1\n"),
+	      "ktap: an optional metric's SKIP is shown, the scenario passes (exit %d)",
+	      code);
 	ktap_run(3, pass_todo, 2, &code);
 	CHECK(code == 1, "ktap: fewer results than planned fails (exit %d)",
 	      code);
@@ -109,7 +114,9 @@ static void test_results_record(void)
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
 	f = fopen(path, "r");
 	got = f && fgets(line, sizeof(line), f);
-	CHECK(got && strstr(line, "\"params\":{\"vcpus\":64,\"source\":\"ipi\"}") &&
+	CHECK(got &&
+		      strstr(line,
+			     "\"params\":{\"vcpus\":64,\"source\":\"ipi\"}") &&
 		      strstr(line, "\"samples\":[1,2,3]") &&
 		      strstr(line, "\"p50\":2"),
 	      "results: samples record has params, raw samples, summary");
