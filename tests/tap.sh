@@ -3,7 +3,7 @@
 #
 # TAP helpers for tests/test_*.sh (sourced): one "ok N - ..." / "not ok N -
 # ..." line per check, then tap_done prints the plan and exits 0 (all
-# passed) or 1.
+# passed) or 1; skip_all skips the whole test (exit 4).
 
 N=0
 FAILED=0
@@ -30,6 +30,28 @@ check() {
 # check_eq DESCRIPTION GOT WANT
 check_eq() {
 	if [[ $2 == "$3" ]]; then ok "$1"; else not_ok "$1" "got '$2', want '$3'"; fi
+}
+# expect_error RC PATTERN DESC -- CMD...: CMD exits RC and prints exactly one
+# "error:" line on stderr, matching PATTERN (progress lines may precede it):
+# the suite's rule for bad input.
+expect_error() {
+	local want=$1 pat=$2 desc=$3 rc lines err
+	shift 4
+	err=$(mktemp)
+	"$@" >/dev/null 2>"$err"
+	rc=$?
+	lines=$(grep -c 'error:' "$err")
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep 'error:' "$err" | grep -qE "$pat"; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $rc, want $want; stderr: $(head -c 300 "$err"))"
+	fi
+	rm -f "$err"
+}
+# skip_all REASON: the whole test is skipped (exit 4).
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 4
 }
 tap_done() {
 	echo "1..$N"

@@ -18,27 +18,11 @@ run=$repo/lib/kernel/run-kernel.sh
 level=${IRQBENCH_KERNEL_TESTS:-boot}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_arm64.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
+# shellcheck source=tests/tap.sh
+source "$here/tap.sh"
+# check_expr DESC EXPR: ok if the shell expression EXPR holds.
+check_expr() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-# check DESC CONDITION: CONDITION is shell code, evaluated as is.
-check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 4; }
-
-# expect RC PATTERN DESC -- CMD...: exit RC and one "error:" line matching.
-expect() {
-	local want=$1 pat=$2 desc=$3 rc lines
-	shift 4
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	lines=$(grep -c 'error:' "$tmp/err")
-	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep 'error:' "$tmp/err" | grep -qE "$pat"; then
-		ok "$desc"
-	else
-		not_ok "$desc (exit $rc, want $want; stderr: $(head -c 300 "$tmp/err"))"
-	fi
-}
 
 # jsonl RUN TEST VARIANT METRIC: the record's value.
 value() {
@@ -54,8 +38,7 @@ if ! nice make -C "$repo" -s --no-print-directory ARCH=arm64 static >"$tmp/make.
 	grep -q 'missing packages\|install.*failed' "$tmp/make.log" &&
 		skip_all "arm64 cross toolchain not installable: $(grep -m1 irqbench: "$tmp/make.log")"
 	not_ok "make ARCH=arm64 static: $(grep -m3 -E 'error|Error' "$tmp/make.log" | tr '\n' ' ')"
-	echo "1..$n"
-	exit 1
+	tap_done
 fi
 ok "make ARCH=arm64 static ($((SECONDS - t0)) s)"
 for p in lpi_wfi_wakeup vlpi_doorbell; do
@@ -69,22 +52,21 @@ for p in lpi_wfi_wakeup vlpi_doorbell; do
 done
 
 # ---- bad input: no boot ------------------------------------------------------
-expect 2 'gic must be 3 or 4' "--gic 5" -- "$run" --arch arm64 --gic 5 --image /etc/hostname
-expect 2 'gic is for --arch arm64' "--gic 4 on x86_64" -- "$run" --gic 4 --image /etc/hostname
-expect 2 'arch must be' "--arch mips" -- "$run" --arch mips --image /etc/hostname
-expect 2 'not an arm64 Image' "x86 file as an arm64 image" -- "$run" --arch arm64 --image /etc/hostname --modules none
+expect_error 2 'gic must be 3 or 4' "--gic 5" -- "$run" --arch arm64 --gic 5 --image /etc/hostname
+expect_error 2 'gic is for --arch arm64' "--gic 4 on x86_64" -- "$run" --gic 4 --image /etc/hostname
+expect_error 2 'arch must be' "--arch mips" -- "$run" --arch mips --image /etc/hostname
+expect_error 2 'not an arm64 Image' "x86 file as an arm64 image" -- "$run" --arch arm64 --image /etc/hostname --modules none
 
-[ "$level" = none ] && { echo "1..$n"; exit $failed; }
+[ "$level" = none ] && tap_done
 
 command -v qemu-system-aarch64 >/dev/null || "$repo/lib/kernel/setup.sh" --arch arm64 >/dev/null 2>&1 ||
-	{ echo "# qemu-system-arm not installable: boots skipped"; echo "1..$n"; exit $failed; }
+	{ echo "# qemu-system-arm not installable: boots skipped"; tap_done; }
 if ! "$repo/lib/kernel/fetch-debian.sh" --arch arm64 6.12 >"$tmp/env" 2>"$tmp/fetch.err"; then
 	echo "# fetch-debian.sh --arch arm64 6.12 failed: $(tail -n1 "$tmp/fetch.err"); boots skipped"
-	echo "1..$n"
-	exit $failed
+	tap_done
 fi
 ok "Debian arm64 kernel and busybox: $(sed -n 's/^KVER=//p' "$tmp/env")"
-expect 2 'does not run on aarch64' "x86 test under --arch arm64" -- \
+expect_error 2 'does not run on aarch64' "x86 test under --arch arm64" -- \
 	"$run" --arch arm64 --debian 6.12 --no-build ioapic_eoi_reuse
 
 # boot NAME GIC [APPEND]: both tests in one guest, nested profile sizes.
@@ -103,27 +85,27 @@ boot() {
 # Every variant delivered, each LPI handled exactly once, control passed.
 check_lpis() {
 	local d=$1 gic=$2 v inj got
-	check "GICv$gic: lpi_wfi_wakeup control passed" \
+	check_expr "GICv$gic: lpi_wfi_wakeup control passed" \
 		'[ "$(value "$d" lpi_wfi_wakeup control.unmapped_event control)" = pass ]'
 	for v in signal_msi irqfd irqfd+spi; do
 		inj=$(value "$d" lpi_wfi_wakeup "$v" lpis_injected)
 		got=$(value "$d" lpi_wfi_wakeup "$v" lpis_handled)
-		check "GICv$gic: $v: $got of ${inj:-?} LPIs handled, verdict delivered" \
+		check_expr "GICv$gic: $v: $got of ${inj:-?} LPIs handled, verdict delivered" \
 			'[ -n "$inj" ] && [ "$inj" -gt 0 ] && [ "$got" = "$inj" ] &&
 			[ "$(value "$d" lpi_wfi_wakeup "$v" verdict)" = delivered ]'
 	done
 	inj=$(value "$d" lpi_wfi_wakeup irqfd+spi spis_injected)
 	got=$(value "$d" lpi_wfi_wakeup irqfd+spi spis_handled)
-	check "GICv$gic: irqfd+spi: $got of ${inj:-?} concurrent SPIs handled" \
+	check_expr "GICv$gic: irqfd+spi: $got of ${inj:-?} concurrent SPIs handled" \
 		'[ -n "$inj" ] && [ "$inj" -gt 0 ] && [ "$got" = "$inj" ]'
 }
 
 # ---- GICv3: emulated ITS; no vPE doorbells, so vlpi_doorbell SKIPs --------
 boot gicv3 3
 check_lpis "$tmp/gicv3" 3
-check "GICv3: vlpi_doorbell SKIPs for want of GICv4" \
+check_expr "GICv3: vlpi_doorbell SKIPs for want of GICv4" \
 	'grep -q "^ok 2 vlpi # SKIP .*GICv4" "$tmp/gicv3/vlpi_doorbell.ktap"'
-check "GICv3: meta.json gic_version 3" \
+check_expr "GICv3: meta.json gic_version 3" \
 	'[ "$(jq -r .kernel_runner.gic_version "$tmp/gicv3/meta.json" 2>/dev/null)" = 3 ]'
 
 # ---- GICv4 with trapped WFI: vLPIs, doorbells ------------------------------
@@ -133,18 +115,17 @@ d=$tmp/gicv4
 raised=$(value "$d" vlpi_doorbell vlpi msis_raised)
 handled=$(value "$d" vlpi_doorbell vlpi vlpis_handled)
 db=$(value "$d" vlpi_doorbell vlpi doorbells)
-check "GICv4: vlpi_doorbell control: the host's VFIO handler saw the edu MSIs" \
+check_expr "GICv4: vlpi_doorbell control: the host's VFIO handler saw the edu MSIs" \
 	'[ "$(value "$d" vlpi_doorbell control control)" = pass ]'
-check "GICv4: $handled of ${raised:-?} vLPIs handled, none lost" \
+check_expr "GICv4: $handled of ${raised:-?} vLPIs handled, none lost" \
 	'[ -n "$raised" ] && [ "$raised" -gt 0 ] && [ "$handled" = "$raised" ]'
-check "GICv4: forwarded: 0 MSIs through the host's VFIO handler" \
+check_expr "GICv4: forwarded: 0 MSIs through the host's VFIO handler" \
 	'[ "$(value "$d" vlpi_doorbell vlpi host_vfio_msis)" = 0 ]'
-check "GICv4 + wfi_trap_policy=trap: doorbells ${db:-?} >= vLPIs ${raised:-?}" \
+check_expr "GICv4 + wfi_trap_policy=trap: doorbells ${db:-?} >= vLPIs ${raised:-?}" \
 	'[ -n "$db" ] && [ -n "$raised" ] && [ "$db" -ge "$raised" ]'
-check "GICv4: vlpi verdict delivered" \
+check_expr "GICv4: vlpi verdict delivered" \
 	'[ "$(value "$d" vlpi_doorbell vlpi verdict)" = delivered ]'
-check "GICv4: meta.json gic_version 4" \
+check_expr "GICv4: meta.json gic_version 4" \
 	'[ "$(jq -r .kernel_runner.gic_version "$d/meta.json" 2>/dev/null)" = 4 ]'
 
-echo "1..$n"
-exit $failed
+tap_done

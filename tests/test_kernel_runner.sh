@@ -14,26 +14,9 @@ run=$repo/lib/kernel/run-kernel.sh
 level=${IRQBENCH_KERNEL_TESTS:-boot}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_kernel_runner.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
+# shellcheck source=tests/tap.sh
+source "$here/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-skip_all() { echo "1..0 # SKIP $*"; exit 4; }
-
-# expect RC PATTERN DESC -- CMD...: CMD exits RC and prints exactly one
-# "error:" line on stderr, matching PATTERN (progress lines may precede it).
-expect() {
-	local want=$1 pat=$2 desc=$3 rc lines
-	shift 4
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	lines=$(grep -c 'error:' "$tmp/err")
-	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep 'error:' "$tmp/err" | grep -qE "$pat"; then
-		ok "$desc"
-	else
-		not_ok "$desc (exit $rc, want $want; stderr: $(head -c 300 "$tmp/err"))"
-	fi
-}
 
 command -v qemu-system-x86_64 >/dev/null && [ -x /bin/busybox ] ||
 	"$repo/lib/kernel/setup.sh" >/dev/null 2>&1 ||
@@ -41,19 +24,19 @@ command -v qemu-system-x86_64 >/dev/null && [ -x /bin/busybox ] ||
 
 echo "TAP version 13"
 # ---- bad input, no download or boot ----------------------------------------
-expect 2 'no such kernel image' "missing image" -- "$run" --image "$tmp/nope" "$repo/tests/test_kernel_runner.sh"
-expect 2 'not an x86 bzImage' "not a bzImage" -- "$run" --image /etc/hostname "$repo/tests/test_kernel_runner.sh"
-expect 2 'not found' "qemu missing" -- env IRQBENCH_QEMU=/nonexistent/qemu "$run" --image /etc/hostname
-expect 2 'unknown option' "unknown option" -- "$run" --frobnicate
-expect 2 'accel must be' "bad --accel" -- "$run" --accel xen --image /etc/hostname
+expect_error 2 'no such kernel image' "missing image" -- "$run" --image "$tmp/nope" "$repo/tests/test_kernel_runner.sh"
+expect_error 2 'not an x86 bzImage' "not a bzImage" -- "$run" --image /etc/hostname "$repo/tests/test_kernel_runner.sh"
+expect_error 2 'not found' "qemu missing" -- env IRQBENCH_QEMU=/nonexistent/qemu "$run" --image /etc/hostname
+expect_error 2 'unknown option' "unknown option" -- "$run" --frobnicate
+expect_error 2 'accel must be' "bad --accel" -- "$run" --accel xen --image /etc/hostname
 
-[ "$level" = none ] && { echo "1..$n"; exit $failed; }
+[ "$level" = none ] && tap_done
 
 # ---- with a real Debian 6.12 image (downloaded once, cached) ---------------
 if ! env=$("$repo/lib/kernel/fetch-debian.sh" 6.12 2>"$tmp/fetch.err"); then
 	echo "# fetch-debian.sh 6.12 failed: $(tail -n1 "$tmp/fetch.err")"
-	echo "1..$n # boot tests skipped (no Debian kernel)"
-	exit $failed
+	echo "# boot tests skipped (no Debian kernel)"
+	tap_done
 fi
 eval "$env"
 ok "fetch-debian.sh 6.12 -> $KVER"
@@ -70,24 +53,24 @@ fake=$tmp/vmlinuz-fake
 cp "$IMAGE" "$fake"
 off=$(grep -abo -m1 "$KVER (" "$fake" | cut -d: -f1)
 printf '%s' "${KVER/.117/.999}" | dd of="$fake" bs=1 seek="$off" conv=notrunc status=none
-expect 2 'vermagic mismatch' "modules do not match the image (vermagic)" -- "$run" --image "$fake" --modules "$MODULES" "$probe"
+expect_error 2 'vermagic mismatch' "modules do not match the image (vermagic)" -- "$run" --image "$fake" --modules "$MODULES" "$probe"
 
 mkdir -p "$tmp/nokvm" && : >"$tmp/nokvm/modules.dep"
-expect 2 'no KVM modules' "kernel without KVM modules" -- "$run" --image "$IMAGE" --modules "$tmp/nokvm" "$probe"
-expect 2 'unknown test' "unknown test name" -- "$run" --image "$IMAGE" --modules "$MODULES" no_such_test
+expect_error 2 'no KVM modules' "kernel without KVM modules" -- "$run" --image "$IMAGE" --modules "$tmp/nokvm" "$probe"
+expect_error 2 'unknown test' "unknown test name" -- "$run" --image "$IMAGE" --modules "$MODULES" no_such_test
 mkdir -p "$tmp/full" && touch "$tmp/full/x"
-expect 2 'not empty' "--out not empty" -- "$run" --image "$IMAGE" --modules "$MODULES" --out "$tmp/full" "$probe"
+expect_error 2 'not empty' "--out not empty" -- "$run" --image "$IMAGE" --modules "$MODULES" --out "$tmp/full" "$probe"
 
 # A bzImage whose payload is cut off: boots nowhere, killed at --boot-timeout.
 head -c 3000000 "$IMAGE" >"$tmp/vmlinuz-cut"
 t0=$SECONDS
-expect 1 'did not reach init|no results' "image that does not boot" -- \
+expect_error 1 'did not reach init|no results' "image that does not boot" -- \
 	"$run" --image "$tmp/vmlinuz-cut" --modules "$MODULES" --boot-timeout 20 --out "$tmp/cut" --quiet "$probe"
 echo "# non-booting image reported in $((SECONDS - t0)) s"
 
 # A guest that hangs before init (panic=0 after a panic: spins forever).
 t0=$SECONDS
-expect 1 'did not reach init within 15s' "hanging guest killed at --boot-timeout" -- \
+expect_error 1 'did not reach init within 15s' "hanging guest killed at --boot-timeout" -- \
 	"$run" --image "$IMAGE" --modules "$MODULES" --boot-timeout 15 --append "rdinit=/nope root=/dev/nope panic=0" \
 	--out "$tmp/hang" --quiet "$probe"
 echo "# hanging guest killed after $((SECONDS - t0)) s"
@@ -118,5 +101,4 @@ if [ "$level" = full ]; then
 	fi
 fi
 
-echo "1..$n"
-exit $failed
+tap_done

@@ -21,10 +21,8 @@ patch=$repo/tests/fixtures/kvm-fix/highest_stale_pending_ioapic_eoi.patch
 args="--reuses 100 --irqchip split --variant control,dest"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_kernel_verdicts.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
+# shellcheck source=tests/tap.sh
+source "$here/tap.sh"
 
 command -v jq >/dev/null || "$repo/lib/kernel/setup.sh" >/dev/null 2>&1
 command -v jq >/dev/null || { echo "1..0 # SKIP jq missing and not installable"; exit 4; }
@@ -35,9 +33,9 @@ verdicts() {
 		"$1/results.jsonl" 2>/dev/null | sort
 }
 
-# check PLACE DIR WANT: the three dest variants say WANT, the three
+# check_place PLACE DIR WANT: the three dest variants say WANT, the three
 # controls passed.
-check() {
+check_place() {
 	local place=$1 dir=$2 want=$3 got bad controls
 	got=$(verdicts "$dir")
 	bad=$(printf '%s\n' "$got" | grep -v "=$want\$")
@@ -62,7 +60,7 @@ mkdir -p "$tmp/host"
 IRQBENCH_RESULTS_DIR=$tmp/host "$build/x86/ioapic_eoi_reuse" $args >"$tmp/host.ktap" 2>&1
 module=$(jq -r 'select(.metric == "verdict") | .host.kvm_module' "$tmp/host/results.jsonl" 2>/dev/null | head -n1)
 if [ "$module" = kvm_pvm ]; then
-	check "this host (kvm_pvm)" "$tmp/host" not-provoked
+	check_place "this host (kvm_pvm)" "$tmp/host" not-provoked
 else
 	# Real KVM provokes the scenario: any real verdict, never not-provoked.
 	got=$(verdicts "$tmp/host")
@@ -74,8 +72,8 @@ else
 fi
 
 if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = none ]; then
-	echo "1..$n # nested runs skipped (IRQBENCH_KERNEL_TESTS=none)"
-	exit $failed
+	echo "# nested runs skipped (IRQBENCH_KERNEL_TESTS=none)"
+	tap_done
 fi
 
 # ---- nested: Debian kernels under QEMU TCG -----------------------------------
@@ -85,7 +83,7 @@ nested() {
 	if "$run" "$@" --args "$args" --out "$out" --quiet ioapic_eoi_reuse \
 		>"$out.out" 2>"$out.err" || [ -f "$out/results.jsonl" ]; then
 		echo "# $place: $(grep -o 'boot to result: .*' "$out.err"), $((SECONDS - t0)) s in all"
-		check "$place" "$out" "$want"
+		check_place "$place" "$out" "$want"
 	else
 		not_ok "$place: runner failed: $(tail -n 2 "$out.err")"
 	fi
@@ -95,5 +93,4 @@ nested "Debian 6.1" lost-eoi d61 --debian 6.1
 nested "Debian 6.12" stale-exits d612 --debian 6.12
 nested "Debian 6.12 + fixture fix" fixed d612fix --debian 6.12 --kvm-patch "$patch"
 
-echo "1..$n"
-exit $failed
+tap_done

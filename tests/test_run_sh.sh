@@ -38,32 +38,8 @@ export IRQBENCH_KILL_AFTER=1
 : >"$TMP/kvm"
 export IRQBENCH_DEVKVM=$TMP/kvm
 
-N=0
-FAILED=0
-ok() {
-	N=$((N + 1))
-	echo "ok $N - $1"
-}
-not_ok() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $N - $1"
-	[[ -z ${2-} ]] || printf '#   %s\n' "$2"
-}
-skip() {
-	N=$((N + 1))
-	echo "ok $N - $1 # SKIP $2"
-}
-# check DESCRIPTION COMMAND...: ok if COMMAND succeeds.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc" "failed: $*"; fi
-}
-# check_eq DESCRIPTION GOT WANT
-check_eq() {
-	if [[ $2 == "$3" ]]; then ok "$1"; else not_ok "$1" "got '$2', want '$3'"; fi
-}
+# shellcheck source=tests/tap.sh
+source "$HERE/tap.sh"
 
 # runsh ARGS...: run run.sh; RC, $TMP/out, $TMP/err.
 runsh() {
@@ -444,10 +420,4 @@ test_meta_sh
 test_dispatch
 test_shellcheck
 
-echo "1..$N"
-if ((FAILED)); then
-	echo "# $FAILED of $N checks failed"
-	exit 1
-fi
-echo "# all $N checks passed"
-exit 0
+tap_done
