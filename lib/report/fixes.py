@@ -84,7 +84,7 @@ def unmet_requirement(fx, run, recs):
             paths = [m.params.get("pi_path") for m in recs if "pi_path" in m.params]
             apicv = [m.apicv for m in recs if m.apicv is not None]
             if (paths and all(p == "none" for p in paths)) or (not paths and apicv and not any(apicv)):
-                return "needs posted interrupts to blocked vCPUs (APICv with IPI virtualization, or VT-d posting); the records say " + \
+                return "needs posted interrupts to blocked vCPUs (IPI virtualization or VT-d posting); the records say " + \
                     ("pi_path=none" if paths else "host.apicv=false")
         elif req == "gicv4":
             if not any(m.params.get("its") == "gicv4" for m in recs):
@@ -180,8 +180,8 @@ def main(argv):
         state, why = judge(fx, run)
         evidence = f"{fx['test']} {fx['metric']}: {why}"
         # A terminal line stays readable; --long gives the whole evidence.
-        if not long and len(evidence) > 120:
-            evidence = evidence[:117] + "..."
+        if not long and len(evidence) > 160:
+            evidence = evidence[:157] + "..."
         rows.append([fx["name"], fx["seed"], state, evidence, fx["upstream"]])
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
