@@ -25,24 +25,38 @@ bool host_module_param(const char *module, const char *param, char *buf,
 	return ok;
 }
 
+/*
+ * x86: "model name".  arm64 has none: "CPU implementer" and "CPU part" (the
+ * MIDR fields, e.g. 0x41/0xd0c = Arm Neoverse N1) say which core it is.
+ */
 static void read_cpu_model(char *buf, int size)
 {
-	char line[256];
+	char line[256], implementer[32] = "", part[32] = "";
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
 	snprintf(buf, size, "unknown");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
+		char *colon = strchr(line, ':'), *value;
 
-		if (!strncmp(line, "model name", 10) && colon) {
-			snprintf(buf, size, "%s", colon + 2);
-			buf[strcspn(buf, "\n")] = '\0';
+		if (!colon)
+			continue;
+		value = colon + 1 + strspn(colon + 1, " \t");
+		value[strcspn(value, "\n")] = '\0';
+		if (!strncmp(line, "model name", 10)) {
+			snprintf(buf, size, "%s", value);
 			break;
 		}
+		if (!implementer[0] && !strncmp(line, "CPU implementer", 15))
+			snprintf(implementer, sizeof(implementer), "%s", value);
+		if (!part[0] && !strncmp(line, "CPU part", 8))
+			snprintf(part, sizeof(part), "%s", value);
 	}
 	fclose(f);
+	if (!strcmp(buf, "unknown") && implementer[0])
+		snprintf(buf, size, "implementer %s part %s", implementer,
+			 part[0] ? part : "?");
 }
 
 void host_facts_read(struct host_facts *h)
