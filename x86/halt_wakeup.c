@@ -129,8 +129,8 @@ struct vmrun {
 	struct halt_wakeup_state *st; /* guest memory */
 	struct halt_wakeup_ipi *ipi; /* guest memory */
 	_Atomic int ready;
-	struct trace_counter wake_all, wake_waited, pi_irte;
-	bool wake_ok, pi_ok;
+	struct trace_counter wake_all, wake_waited, pi_irte, reinjected;
+	bool wake_ok, pi_ok, reinjected_ok;
 	char wake_why[192];
 	double blocked_per_pcpu;
 	bool lost; /* a wakeup was lost: the VM's state is unknown */
@@ -151,6 +151,8 @@ struct phase {
 	uint64_t wall_ns;
 	uint64_t stat[NR_STATS];
 	uint64_t wake_all, wake_waited, pi_irte;
+	/* Wakeup vectors KVM injected again after an exit cut delivery short. */
+	uint64_t reinjected;
 	char fail[320];
 };
 
@@ -383,6 +385,8 @@ static void snapshot(struct vmrun *r)
 	}
 	if (r->pi_ok)
 		trace_counter_reset(&r->pi_irte);
+	if (r->reinjected_ok)
+		trace_counter_reset(&r->reinjected);
 }
 
 static void stat_deltas(struct vmrun *r, uint64_t *sum)
@@ -567,10 +571,11 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
 
 		snprintf(
 			ph->fail, sizeof(ph->fail),
-			"doubled wakeup: vCPU %d (pCPU %d) entered its ISR %u times for the %u interrupts sent to it this phase",
+			"doubled wakeup: vCPU %d (pCPU %d) entered its ISR %u times for the %u interrupts sent to it this phase (KVM re-injected the vector %lu times%s)",
 			ph->lost_target + 1, t->cpu,
 			r->st->t[ph->lost_target].wakes - t->wakes_before,
-			t->sent);
+			t->sent, ph->reinjected,
+			r->reinjected_ok ? "" : ": not countable");
 		return;
 	}
 	if (ph->lost) {
@@ -667,6 +672,8 @@ static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 		ph->wake_all = trace_counter_read(&r->wake_all);
 		ph->wake_waited = trace_counter_read(&r->wake_waited);
 	}
+	if (r->reinjected_ok)
+		ph->reinjected = trace_counter_read(&r->reinjected);
 	if (r->pi_ok) {
 		ph->pi_irte = trace_counter_read(&r->pi_irte);
 		pi_irte_total += ph->pi_irte;
@@ -709,6 +716,16 @@ static void open_trace_counters(struct vmrun *r)
 			lo, hi, r->nr_targets);
 	r->pi_ok = !trace_counter_open(&r->pi_irte, "kvm", "kvm_pi_irte_update",
 				       NULL);
+	/*
+	 * A delivery cut short by an exit is re-injected from the exit's
+	 * event info: the evidence to look at when a target's ISR count runs
+	 * ahead of the interrupts sent.
+	 */
+	snprintf(waited, sizeof(waited),
+		 "vector == %d && reinjected == 1 && %s", HALT_WAKEUP_VECTOR,
+		 filter);
+	r->reinjected_ok = !trace_counter_open(&r->reinjected, "kvm",
+					       "kvm_inj_virq", waited);
 }
 
 static void create_vm(struct vmrun *r)
@@ -811,6 +828,7 @@ static void destroy_vm(struct vmrun *r)
 	trace_counter_close(&r->wake_all);
 	trace_counter_close(&r->wake_waited);
 	trace_counter_close(&r->pi_irte);
+	trace_counter_close(&r->reinjected);
 	for (i = 0; i < r->nr_targets; i++) {
 		if (r->t[i].stats_ok)
 			kvm_stats_close(&r->t[i].stats);
@@ -897,6 +915,12 @@ static void report_phase(struct ktap *k, struct results *res, struct vmrun *r,
 	else
 		results_skip(res, variant, "kvm_pi_irte_update",
 			     r->pi_irte.why);
+	if (r->reinjected_ok)
+		results_count(res, variant, "wakeup_vector_reinjected", "count",
+			      ph->reinjected);
+	else
+		results_skip(res, variant, "wakeup_vector_reinjected",
+			     r->reinjected.why);
 
 	ktap_comment(
 		k,
