@@ -7,16 +7,6 @@
 #include "guest_code/guest_irq.h"
 #include "lib/ioapic_model.h"
 
-#ifndef APIC_ISR
-#define APIC_ISR 0x100
-#endif
-#ifndef APIC_LVT0
-#define APIC_LVT0 0x350
-#endif
-#ifndef APIC_LVT_MASKED
-#define APIC_LVT_MASKED (1 << 16)
-#endif
-
 void guest_irq_lapic_setup(void)
 {
 	xapic_enable();
@@ -46,11 +36,11 @@ bool guest_irq_in_service(uint8_t vector)
 	       (1u << (vector % 32));
 }
 
-void guest_irq_halt_until(volatile uint32_t *flag)
+void guest_irq_halt_until(volatile uint32_t *counter, uint32_t target)
 {
 	asm volatile("cli");
 	/* sti;hlt is atomic: no wakeup is lost between the check and hlt. */
-	while (!*flag)
+	while (*counter < target)
 		asm volatile("sti; hlt; cli");
 	asm volatile("sti");
 }

@@ -9,6 +9,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "apic.h"
+
+/* Registers not in every tree's apic.h (6.1 lacks them). */
+#ifndef APIC_ISR
+#define APIC_ISR 0x100
+#endif
+#ifndef APIC_LVT0
+#define APIC_LVT0 0x350
+#endif
+#ifndef APIC_LVT_MASKED
+#define APIC_LVT_MASKED (1 << 16)
+#endif
+
 /*
  * xAPIC on, TPR 0, LINT0 masked: KVM resets the BSP's LINT0 to ExtINT, and
  * with an in-kernel PIC an asserted GSI < 16 would also inject the
@@ -20,7 +33,7 @@ void guest_irq_ioapic_write_rte(uint8_t pin, uint8_t vector, uint8_t dest,
 				uint64_t flags);
 /* @vector's bit in the LAPIC ISR. */
 bool guest_irq_in_service(uint8_t vector);
-/* Halts with interrupts enabled until *@flag is non-zero. */
-void guest_irq_halt_until(volatile uint32_t *flag);
+/* Halts with interrupts enabled until *@counter reaches @target. */
+void guest_irq_halt_until(volatile uint32_t *counter, uint32_t target);
 
 #endif

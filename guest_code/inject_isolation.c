@@ -137,7 +137,7 @@ void inject_isolation_guest(void)
 		xapic_write_reg(APIC_LVTT, APIC_LVT_MASKED);
 		xapic_write_reg(APIC_TMICT, 0);
 	} else {
-		guest_irq_halt_until(&S.stop);
+		guest_irq_halt_until(&S.stop, 1);
 	}
 	GUEST_DONE();
 }

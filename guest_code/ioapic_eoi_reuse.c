@@ -16,27 +16,6 @@ struct eoi_reuse_state eoi_reuse_state;
 #define P eoi_reuse_params
 #define S eoi_reuse_state
 
-static void ioapic_write(uint32_t reg, uint32_t value)
-{
-	volatile uint32_t *base = (volatile uint32_t *)IOAPIC_DEFAULT_GPA;
-
-	base[IOAPIC_REG_SELECT / 4] = reg;
-	base[IOAPIC_REG_WINDOW / 4] = value;
-}
-
-static void ioapic_write_rte(uint8_t pin, uint8_t vector, uint8_t dest)
-{
-	/* High half first: the entry is never live with a stale destination. */
-	ioapic_write(0x10 + 2 * pin + 1, (uint32_t)dest << 24);
-	ioapic_write(0x10 + 2 * pin, vector | RTE_LEVEL);
-}
-
-static bool vector_in_service(uint8_t vector)
-{
-	return xapic_read_reg(APIC_ISR + 0x10 * (vector / 32)) &
-	       (1u << (vector % 32));
-}
-
 static void device_ack(void)
 {
 	asm volatile("outb %%al, %%dx"
@@ -44,31 +23,22 @@ static void device_ack(void)
 		     : "a"(0), "d"(EOI_REUSE_DEVICE_ACK_PORT));
 }
 
-/* Halts with interrupts enabled until *@counter reaches @target. */
-static void halt_until(volatile uint32_t *counter, uint32_t target)
-{
-	asm volatile("cli");
-	/* sti;hlt is atomic: no wakeup is lost between the check and hlt. */
-	while (*counter < target)
-		asm volatile("sti; hlt; cli");
-	asm volatile("sti");
-}
-
 static void first_isr(void)
 {
-	S.in_service_in_isr = vector_in_service(P.vector);
+	S.in_service_in_isr = guest_irq_in_service(P.vector);
 	GUEST_SYNC(STAGE_IN_ISR);
 
 	switch (P.reprogram) {
 	case REPROGRAM_DEST:
-		ioapic_write_rte(P.pin, P.vector, P.peer_apic_id);
+		guest_irq_ioapic_write_rte(P.pin, P.vector, P.peer_apic_id,
+					   RTE_LEVEL);
 		break;
 	case REPROGRAM_VECTOR:
-		ioapic_write_rte(P.pin, P.new_vector, 0);
+		guest_irq_ioapic_write_rte(P.pin, P.new_vector, 0, RTE_LEVEL);
 		break;
 	default:
 		/* The control rewrites the same entry: a rescan, same route. */
-		ioapic_write_rte(P.pin, P.vector, 0);
+		guest_irq_ioapic_write_rte(P.pin, P.vector, 0, RTE_LEVEL);
 		break;
 	}
 	S.first_isr_done = 1;
@@ -122,29 +92,17 @@ static void wait_redelivery(void)
 		cpu_relax();
 }
 
-/*
- * KVM resets the BSP's LINT0 to ExtINT: with an in-kernel PIC, asserting
- * GSI 10 would also inject the (unprogrammed) PIC's vector.  Only the
- * IOAPIC may deliver here.
- */
-static void lapic_setup(void)
-{
-	xapic_enable();
-	xapic_write_reg(APIC_TASKPRI, 0);
-	xapic_write_reg(APIC_LVT0, APIC_LVT_MASKED);
-}
-
 void eoi_reuse_guest_vcpu0(void)
 {
 	uint32_t i;
 
-	lapic_setup();
+	guest_irq_lapic_setup();
 	while (!S.peer_ready)
 		cpu_relax();
-	ioapic_write_rte(P.pin, P.vector, 0);
+	guest_irq_ioapic_write_rte(P.pin, P.vector, 0, RTE_LEVEL);
 	asm volatile("sti");
 	GUEST_SYNC(STAGE_ROUTED);
-	halt_until(&S.first_isr_done, 1);
+	guest_irq_halt_until(&S.first_isr_done, 1);
 
 	wait_redelivery();
 	GUEST_SYNC(STAGE_AFTER_EOI);
@@ -155,7 +113,7 @@ void eoi_reuse_guest_vcpu0(void)
 	 * block every reuse: count and clear such leftovers.
 	 */
 	asm volatile("cli");
-	while (vector_in_service(P.vector)) {
+	while (guest_irq_in_service(P.vector)) {
 		S.stray_in_service++;
 		xapic_write_reg(APIC_EOI, 0);
 	}
@@ -167,12 +125,12 @@ void eoi_reuse_guest_vcpu0(void)
 	if (P.source == REUSE_SELF_IPI) {
 		for (i = 0; i < P.reuses; i++) {
 			send_ipi(0, APIC_DEST_SELF);
-			halt_until(&S.reused, i + 1);
+			guest_irq_halt_until(&S.reused, i + 1);
 		}
 	} else {
 		/* The peer (IPIs) or the host (MSIs) sends them, one at a time. */
 		S.peer_go = P.source == REUSE_PEER_IPI;
-		halt_until(&S.reused, P.reuses);
+		guest_irq_halt_until(&S.reused, P.reuses);
 	}
 	GUEST_SYNC(STAGE_REUSE_DONE);
 	S.done = 1;
@@ -183,7 +141,7 @@ void eoi_reuse_guest_peer(void)
 {
 	uint32_t i;
 
-	lapic_setup();
+	guest_irq_lapic_setup();
 	asm volatile("sti");
 	S.peer_ready = 1;
 	while (!S.peer_go && !S.done)

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "guest_code/guest_irq.h"
+
 enum eoi_reuse_reprogram {
 	REPROGRAM_NONE, /* control: the route stays aimed at vCPU 0 */
 	REPROGRAM_DEST, /* destination moved to the peer's APIC ID */
@@ -31,17 +33,6 @@ enum eoi_reuse_stage {
 	STAGE_REUSE_START, /* tallies snapshot; MSI source starts */
 	STAGE_REUSE_DONE, /* tallies snapshot */
 };
-
-/* Registers not in every tree's apic.h. */
-#ifndef APIC_ISR
-#define APIC_ISR 0x100
-#endif
-#ifndef APIC_LVT0
-#define APIC_LVT0 0x350
-#endif
-#ifndef APIC_LVT_MASKED
-#define APIC_LVT_MASKED (1 << 16)
-#endif
 
 /* The "device": a guest write to this port acknowledges it (line low). */
 #define EOI_REUSE_DEVICE_ACK_PORT 0x510

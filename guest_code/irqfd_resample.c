@@ -61,7 +61,7 @@ void irqfd_resample_guest(void)
 	guest_irq_ioapic_write_rte(P.pin, P.vector, 0, RTE_LEVEL);
 	asm volatile("sti");
 	GUEST_SYNC(IRQFD_RESAMPLE_READY);
-	guest_irq_halt_until(&S.stop);
+	guest_irq_halt_until(&S.stop, 1);
 
 	/* No handler runs now: a set ISR bit is a leftover of the platform. */
 	asm volatile("cli");
