@@ -21,6 +21,24 @@
 #ifndef APIC_LVT_MASKED
 #define APIC_LVT_MASKED (1 << 16)
 #endif
+#ifndef APIC_LVTT
+#define APIC_LVTT 0x320
+#endif
+#ifndef APIC_TMICT
+#define APIC_TMICT 0x380
+#endif
+#ifndef APIC_TMCCT
+#define APIC_TMCCT 0x390
+#endif
+#ifndef APIC_TDCR
+#define APIC_TDCR 0x3E0
+#endif
+#ifndef APIC_LVT_TIMER_PERIODIC
+#define APIC_LVT_TIMER_PERIODIC (1 << 17)
+#endif
+#ifndef APIC_LVT_TIMER_TSCDEADLINE
+#define APIC_LVT_TIMER_TSCDEADLINE (2 << 17)
+#endif
 
 /*
  * xAPIC on, TPR 0, LINT0 masked: KVM resets the BSP's LINT0 to ExtINT, and
