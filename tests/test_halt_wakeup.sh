@@ -43,17 +43,12 @@ if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ] && command -v qemu-system-x86_64 
 	nested=$out/nested
 fi
 
-python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" "$nested" <<'PY'
+PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" "$nested" <<'PY'
 import json, os, re, sys
 out, rc, lost_rc, bad_rc, args, nested = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/run/results.jsonl")]
-failed = num = 0
-def check(ok, what):
-    global failed, num
-    num += 1
-    print(("ok" if ok else "not ok"), num, what)
-    failed += not ok
+from tap import check, done
 
 opt = dict(re.findall(r"--([a-z-]+) (\S+)", args))
 vcpus = [int(v) for v in opt.get("vcpus", "2").split(",")]
@@ -148,6 +143,5 @@ if nested != "skip":
           + ", ".join(sorted({r['value'] for r in verdicts})) + ")")
     check(not [l for l in nk if l.startswith("not ok")],
           "nested: no failed result " + "; ".join(l for l in nk if l.startswith("not ok"))[:200])
-print(f"1..{num}")
-sys.exit(1 if failed else 0)
+done()
 PY

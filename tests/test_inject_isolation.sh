@@ -17,15 +17,10 @@ IRQBENCH_RESULTS_DIR=$out "$bin" --rates 2000,max --scaling 1,2 --phase-ms 300 \
 rc=$?
 cat "$out/ktap"
 
-python3 - "$out" "$rc" "$bad_rc" <<'PY'
+PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$bad_rc" <<'PY'
 import json, sys
 out, rc, bad_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-failed = num = 0
-def check(ok, what):
-    global failed, num
-    num += 1
-    print(("ok" if ok else "not ok"), num, what)
-    failed += not ok
+from tap import check, done
 
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/results.jsonl")]
@@ -64,5 +59,5 @@ check(sorted(r["params"]["injectors"] for r in sc) == [1, 2] and all(r["summary"
       "scaling: injection throughput for 1 and 2 injector threads")
 check(all(r["host"]["kvm_module"] and r["kernel"] for r in recs), "records carry kernel and host")
 check(rc in (0, 4), f"exit status {rc}")
-sys.exit(1 if failed else 0)
+done()
 PY

@@ -17,18 +17,12 @@ IRQBENCH_RESULTS_DIR=$out "$bin" --reuses $n --timeout 120 >"$out/ktap" 2>"$out/
 rc=$?
 cat "$out/ktap"
 
-python3 - "$out" "$n" "$rc" <<'PY'
+PYTHONPATH="$top/tests" python3 - "$out" "$n" "$rc" <<'PY'
 import json, sys
 out, n, rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/results.jsonl")]
-failed = 0
-num = 0
-def check(ok, what):
-    global failed, num
-    num += 1
-    print(("ok" if ok else "not ok"), num, what)
-    failed += not ok
+from tap import check, done
 
 lines = [l for l in ktap if l.startswith(("ok ", "not ok "))]
 plan = int([l for l in ktap if l.startswith("1..")][0][3:])
@@ -66,5 +60,5 @@ for v, m in sorted(by.items()):
 # Exit status: a run whose verdicts were not provoked is never a pass.
 check(rc == (4 if kvm_pvm else rc) and rc != 1 or not kvm_pvm and rc in (0, 1, 4),
       f"exit status {rc} fits the outcome")
-sys.exit(1 if failed else 0)
+done()
 PY

@@ -33,15 +33,10 @@ if [ "${IRQBENCH_KERNEL_TESTS:-boot}" != none ] && command -v qemu-system-x86_64
 	done
 fi
 
-python3 - "$out" "$rc" "$bad_rc" "$nested" <<'PY'
+PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$bad_rc" "$nested" <<'PY'
 import json, os, sys
 out, rc, bad_rc, nested = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-failed = num = 0
-def check(ok, what):
-    global failed, num
-    num += 1
-    print(("ok" if ok else "not ok"), num, what)
-    failed += not ok
+from tap import check, done
 
 def load(d):
     ktap = open(d + "/irqfd_resample.ktap" if os.path.exists(d + "/irqfd_resample.ktap") else d + "/ktap").read().splitlines()
@@ -100,5 +95,5 @@ for kver in ([] if nested == "skip" else nested.split()):
     m = nb.get("kernel.burst", {})
     check(m.get("in_service_in_isr_guest", {}).get("value") == 1,
           f"nested {kver}: the precondition holds (real KVM)")
-sys.exit(1 if failed else 0)
+done()
 PY
