@@ -6,6 +6,7 @@
 #   make KSRC=/linux     build against that tree (e.g. a patched kernel)
 #   make run             build, then run the quick profile (run.sh run)
 #   make check           build, then run irqbench's own tests
+#                        (TESTS="NAME..." alone, CHECK_ORDER=reverse backwards)
 #   make static          static binaries in build-static/ (for QEMU guests)
 #   make ARCH=arm64 static   cross-build the arm64 tests (build-static-arm64/)
 #
@@ -50,6 +51,19 @@ else
 BUILD ?= $(TOP)/build$(BUILD_SUFFIX)
 endif
 
+# ---- set-up -----------------------------------------------------------------
+# One set-up step before anything else: lib/build/setup.sh installs what the
+# groups of lib/build/packages.list that this make needs lack (make check:
+# every group its tests use) and checks their commands; sub-makes skip it.
+SETUP_GROUPS := build $(if $(KSRC),,ksrc) $(if $(filter arm64,$(ARCH)),arm64) \
+		$(if $(filter check,$(MAKECMDGOALS)),all)
+ifeq ($(filter clean distclean format,$(MAKECMDGOALS))$(MAKE_RESTARTS)$(IRQBENCH_SET_UP),)
+ifneq ($(shell $(TOP)/lib/build/setup.sh $(SETUP_GROUPS) >&2 && echo ok),ok)
+$(error set-up failed: lib/build/setup.sh $(strip $(SETUP_GROUPS)))
+endif
+endif
+export IRQBENCH_SET_UP := 1
+
 ifeq ($(KSRC),)
 KSRC := $(DEFAULT_KSRC)
 KSRC_SETUP := $(DEFAULT_KSRC)/.irqbench-unpacked
@@ -64,24 +78,10 @@ HDR := $(BUILD)/kheaders
 ARCH_PREFIX := $(ARCH)
 PROGRAMS := $(filter $(ARCH_PREFIX)/%,$(shell $(TOP)/lib/run/table.sh programs $(TOP)/tests.cfg 2>/dev/null))
 
-PACKAGES := libnuma-dev gnuplot-nox
-ifeq ($(ARCH),arm64)
-# The tree's sysreg generator is an awk script; upstream uses gawk.
-PACKAGES += gawk
-ifneq ($(CROSS_COMPILE),)
-# libnuma for the target comes from Debian's arm64 archive (multiarch).
-PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross libnuma-dev:arm64 gawk
-endif
-endif
-
 .PHONY: all run check static clean distclean setup ksrc-check format FORCE
 all: programs
 
-# ---- set-up -----------------------------------------------------------------
-
-$(BUILD)/.deps-installed:
-	@$(TOP)/lib/build/install-deps.sh $(PACKAGES)
-	@mkdir -p $(@D) && touch $@
+# ---- the kernel tree ---------------------------------------------------------
 
 $(DEFAULT_KSRC)/.irqbench-unpacked:
 	@$(TOP)/lib/build/setup-ksrc.sh default $(DEFAULT_KSRC)
@@ -106,14 +106,14 @@ ifeq ($(ARCH),arm64)
 SYSREG_ROOT := $(CACHE)/arm64-sysreg/$(shell echo '$(KSRC)' | md5sum | cut -c1-12)
 SYSREG_HDR := $(SYSREG_ROOT)/tools/arch/arm64/include/generated/asm/sysreg-defs.h
 SELFTESTS_ARCH_VARS := abs_objdir=$(SYSREG_ROOT)
-$(SYSREG_HDR): $(BUILD)/ksrc.path $(wildcard $(KSRC)/arch/arm64/tools/sysreg $(KSRC)/arch/arm64/tools/gen-sysreg.awk) | $(KSRC_SETUP) $(BUILD)/.deps-installed
+$(SYSREG_HDR): $(BUILD)/ksrc.path $(wildcard $(KSRC)/arch/arm64/tools/sysreg $(KSRC)/arch/arm64/tools/gen-sysreg.awk) | $(KSRC_SETUP)
 	@$(TOP)/lib/build/setup-ksrc.sh sysreg $(KSRC) $(SYSREG_ROOT)
 endif
 
 # The selftests lib's sources and flags, as the tree's own Makefile has them.
 # INSTALL_HDR_PATH: the uapi headers of $(ARCH) (the tree's own usr/include
 # may hold another arch's, and comes first on the include path).
-$(BUILD)/selftests.mk: $(BUILD)/ksrc.path $(HDR)/include/linux/kvm.h $(TOP)/lib/build/selftests-vars.mk $(BUILD)/.deps-installed $(SYSREG_HDR)
+$(BUILD)/selftests.mk: $(BUILD)/ksrc.path $(HDR)/include/linux/kvm.h $(TOP)/lib/build/selftests-vars.mk $(SYSREG_HDR)
 	@$(MAKE) -s --no-print-directory -C $(KVM_DIR) -f Makefile \
 		-f $(TOP)/lib/build/selftests-vars.mk OUTPUT=$(BUILD)/selftests \
 		ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) $(SELFTESTS_ARCH_VARS) \
@@ -243,8 +243,9 @@ run: programs
 	@rc=0; IRQBENCH_BUILD=$(BUILD) $(TOP)/run.sh run --profile quick || rc=$$?; \
 	echo; $(TOP)/run.sh fixes || true; exit $$rc
 
+# TESTS="test_arm64 ..." runs those alone; CHECK_ORDER=reverse, backwards.
 check: programs unit-tests
-	@IRQBENCH_BUILD=$(BUILD) $(TOP)/tests/check.sh
+	@IRQBENCH_BUILD=$(BUILD) $(TOP)/tests/check.sh $(if $(filter reverse,$(CHECK_ORDER)),--reverse) $(TESTS)
 
 static:
 	@$(MAKE) --no-print-directory STATIC=1 programs

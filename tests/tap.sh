@@ -48,6 +48,16 @@ expect_error() {
 	fi
 	rm -f "$err"
 }
+# set_up GROUP...: the one set-up step (lib/build/setup.sh) for the groups of
+# lib/build/packages.list this test uses.  make check has set up every group
+# already; this makes a test run alone just as able.  A failure fails the test:
+# a missing tool is never a skip.
+set_up() {
+	local err
+	err=$("$(dirname "${BASH_SOURCE[0]}")/../lib/build/setup.sh" "$@" 2>&1) && return 0
+	echo "Bail out! set-up failed: $err"
+	exit 1
+}
 # skip_all REASON: the whole test is skipped (exit 4).
 skip_all() {
 	echo "1..0 # SKIP $1"

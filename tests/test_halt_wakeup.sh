@@ -37,7 +37,8 @@ lost_rc=$?
 bad_rc=$?
 
 nested=skip
-if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ] && command -v qemu-system-x86_64 >/dev/null; then
+if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ]; then
+	"$top/lib/build/setup.sh" build ksrc kernel || { echo "Bail out! set-up failed"; exit 1; }
 	"$top/run.sh" kernel --debian 6.12 --quiet --out "$out/nested" halt_wakeup >"$out/nested.out" 2>&1
 	echo "# nested Debian 6.12: exit $? ($(grep -o 'boot to result: .*' "$out/nested.out"))"
 	nested=$out/nested

@@ -22,7 +22,8 @@ rc=$?
 cat "$out/ktap"
 
 nested=skip
-if [ "${IRQBENCH_KERNEL_TESTS:-boot}" != none ] && command -v qemu-system-x86_64 >/dev/null; then
+if [ "${IRQBENCH_KERNEL_TESTS:-boot}" != none ]; then
+	"$top/lib/build/setup.sh" build ksrc kernel || { echo "Bail out! set-up failed"; exit 1; }
 	nested=
 	for k in 6.12 6.1; do
 		t0=$SECONDS

@@ -10,7 +10,7 @@ bisect=$repo/lib/kernel/bisect.sh
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_kernel_bisect.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
-command -v jq >/dev/null || { echo "1..0 # SKIP jq missing"; exit 4; }
+"$repo/lib/build/setup.sh" build kernel || { echo "Bail out! set-up failed"; exit 1; }
 
 # Stand-in runner: STUB_STATUS (status.tsv verdict, empty = no results),
 # STUB_VERDICTS ("variant=verdict ..."), STUB_CONSOLE (qemu.log), STUB_RC.

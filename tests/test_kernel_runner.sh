@@ -18,9 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 source "$here/tap.sh"
 
 
-command -v qemu-system-x86_64 >/dev/null && [ -x /bin/busybox ] ||
-	"$repo/lib/kernel/setup.sh" >/dev/null 2>&1 ||
-	skip_all "qemu-system-x86 / busybox-static missing and not installable"
+set_up build ksrc kernel
 
 echo "TAP version 13"
 # ---- bad input, no download or boot ----------------------------------------

@@ -24,8 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/tap.sh
 source "$here/tap.sh"
 
-command -v jq >/dev/null || "$repo/lib/kernel/setup.sh" >/dev/null 2>&1
-command -v jq >/dev/null || { echo "1..0 # SKIP jq missing and not installable"; exit 4; }
+set_up build ksrc kernel
 
 # verdicts DIR: "variant=verdict" lines of the dest variants.
 verdicts() {

@@ -12,7 +12,6 @@
 #   setup-ksrc.sh check KSRC       fail with one line unless KSRC is a tree
 #                                  with KVM selftests
 set -u
-here=$(dirname "$(readlink -f "$0")")
 pkg=linux-source-6.12
 
 die() {
@@ -29,8 +28,8 @@ check_tree() {
 unpack_default() {
 	local dest=$1 tarball=/usr/src/$pkg.tar.xz top
 	[ -f "$dest/.irqbench-unpacked" ] && return 0
-	"$here/install-deps.sh" "$pkg" || exit 1
-	[ -f "$tarball" ] || die "$tarball missing after installing $pkg"
+	# Installed by the one set-up step (lib/build/setup.sh ksrc).
+	[ -f "$tarball" ] || die "$tarball missing: run lib/build/setup.sh ksrc (package $pkg)"
 	echo "irqbench: unpacking $pkg into $dest" >&2
 	rm -rf "$dest.tmp" && mkdir -p "$dest.tmp" || exit 1
 	top=$(basename "$tarball" .tar.xz)

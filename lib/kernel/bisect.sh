@@ -119,7 +119,7 @@ judge() {
 
 main() {
 	parse_args "$@"
-	command -v jq >/dev/null || ensure_pkgs jq
+	setup_pkgs build kernel || abort "set-up failed (lib/build/setup.sh build kernel)"
 	# A typo in the test name must abort, not skip every commit.
 	"$REPO_ROOT/lib/run/table.sh" get "$test" program >/dev/null || abort "unknown test $test"
 	work=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-bisect.XXXXXX")

@@ -46,7 +46,7 @@ KVM_HEADER_GLOBS='arch/x86/include/asm/kvm*.h arch/x86/include/uapi/asm/kvm*.h i
 headers=/usr/src/linux-headers-$kver
 ensure_headers() {
 	[ -f "$headers/Module.symvers" ] && return 0
-	ensure_pkgs "linux-headers-$kver" || die 2 "cannot install linux-headers-$kver"
+	setup_pkgs --pkg "linux-headers-$kver" || die 2 "cannot install linux-headers-$kver"
 	[ -f "$headers/Module.symvers" ] || die 2 "$headers/Module.symvers missing"
 }
 
@@ -57,7 +57,7 @@ debian_source_tree() {
 	series=$(echo "$kver" | cut -d. -f1,2)
 	pkg=linux-source-$series
 	tarball=/usr/src/$pkg.tar.xz
-	[ -f "$tarball" ] || ensure_pkgs "$pkg" >&2 || die 2 "cannot install $pkg"
+	[ -f "$tarball" ] || setup_pkgs --pkg "$pkg" >&2 || die 2 "cannot install $pkg"
 	srcver=$(dpkg-query -W -f='${Version}' "$pkg")
 	# The source must be the same upstream version as the headers/image.
 	case $kver in

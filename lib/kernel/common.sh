@@ -14,16 +14,10 @@ die() { local code=$1; shift; echo "${0##*/}: error: $*" >&2; exit "$code"; }
 # Progress goes to stderr so stdout stays machine-readable where it matters.
 log() { echo "[${0##*/}] $*" >&2; }
 
-# Install Debian packages only when missing: apt is slow and needs the network.
-ensure_pkgs() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing ${missing[*]}"
-	apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
-		{ apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+# Packages come from the one set-up step (lib/build/setup.sh, its list
+# lib/build/packages.list); on-demand ones (kernel headers, sources) too.
+setup_pkgs() {
+	"$REPO_ROOT/lib/build/setup.sh" "$@"
 }
 
 # Kernel release string embedded in a bzImage (the x86 boot header keeps a

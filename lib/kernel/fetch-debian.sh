@@ -11,8 +11,8 @@
 #           unpacked next to the kernel; amd64 guests use the host's)
 # so callers can `eval "$(fetch-debian.sh 6.12)"`.
 #
-# --arch arm64 enables the foreign architecture once (dpkg --add-architecture
-# arm64 + apt-get update) so that apt can see linux-image-*-arm64-unsigned.
+# --arch arm64 needs the foreign architecture enabled (lib/build/setup.sh
+# arm64 does it) so that apt can see linux-image-*-arm64-unsigned.
 #
 # Cached: the resolved package is remembered in <cache>/debian/<series>.env
 # (<series>-arm64.env); a second call prints it without touching apt (use
@@ -39,6 +39,9 @@ dcache=$CACHE_DIR/debian
 envfile=$dcache/$series.env
 [ "$arch" = amd64 ] || envfile=$dcache/$series-$arch.env
 mkdir -p "$dcache"
+# One fetch at a time per cache: runners started together (make check's
+# tests, a parallel matrix) would otherwise unpack into each other's trees.
+exec 8>"$dcache/.lock" && flock 8
 
 # Fast path: already resolved and unpacked.
 if [ "$refresh" != --refresh ] && [ -f "$envfile" ]; then
@@ -55,12 +58,11 @@ fi
 newest_pkg() {
 	apt-cache pkgnames linux-image-6. 2>/dev/null | grep -E "$pattern" | sort -V | tail -n1
 }
-# A foreign architecture's packages are only listed once dpkg knows it.
+# A foreign architecture's packages are only listed once dpkg knows it: the
+# set-up's arm64 group enables it (libnuma-dev:arm64).
 if [ "$arch" != "$(dpkg --print-architecture)" ] &&
 	! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-	log "enabling the $arch architecture (dpkg --add-architecture $arch)"
-	dpkg --add-architecture "$arch" || die 1 "dpkg --add-architecture $arch failed (root?)"
-	apt-get update >&2 || die 1 "apt-get update failed"
+	die 2 "dpkg does not know the $arch architecture: run lib/build/setup.sh $arch"
 fi
 pkg=$(newest_pkg)
 if [ -z "$pkg" ]; then
@@ -83,11 +85,12 @@ if [ ! -f "$dir/.unpacked" ]; then
 		(cd "$dir" && apt-get download "$pkg=$pkgver" >&2) || die 1 "apt-get download $pkg failed"
 	fi
 	log "unpacking $pkg"
-	rm -rf "$dir/root"
-	dpkg -x "$dir"/*.deb "$dir/root"
+	rm -rf "$dir/root" "$dir/root.tmp"
+	dpkg -x "$dir"/*.deb "$dir/root.tmp" || die 1 "dpkg -x $pkg failed"
 	# The package ships no modules.dep (its postinst runs depmod); we need it
 	# to load the KVM modules in dependency order.
-	depmod -b "$dir/root" "$kver" || die 1 "depmod failed for $kver"
+	depmod -b "$dir/root.tmp" "$kver" || die 1 "depmod failed for $kver"
+	mv "$dir/root.tmp" "$dir/root"
 	rm -f "$dir"/*.deb # 70-110 MB each; the unpacked tree is what we use
 	touch "$dir/.unpacked"
 fi

@@ -352,8 +352,8 @@ report() {
 
 main() {
 	parse_args "$@"
-	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (lib/kernel/setup.sh --arch $arch installs it)"
-	command -v jq >/dev/null || ensure_pkgs jq
+	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || exit 2
+	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
 	resolve_kernel
 	build_kvm
 

@@ -1,0 +1,116 @@
+#!/bin/bash
+# The one set-up step: installs the Debian packages of lib/build/packages.list
+# that the named groups need and this machine lacks, then checks that every
+# command those groups name is on PATH.  Silent when nothing is missing.
+#
+#   setup.sh GROUP... [--pkg NAME...]
+#
+# GROUP: build ksrc kernel arm64 check fresh, or all (every group but fresh).
+# --pkg NAME installs a package of an on-demand family of the list (a name
+# ending in *, e.g. linux-headers-6.12.57+deb12-amd64).
+# Exit 0 when set up; 2 with one line when it cannot be: not root and
+# packages missing (the line is the apt-get command to run), a package apt
+# cannot install, a command still missing afterwards, bad arguments.
+set -u
+here=$(dirname "$(readlink -f "$0")")
+list=$here/packages.list
+groups=() extra=()
+
+die() {
+	echo "irqbench: $*" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--pkg)
+		[ $# -ge 2 ] || die "setup.sh: --pkg needs a package name"
+		extra+=("$2")
+		shift 2
+		;;
+	all) groups+=(build ksrc kernel arm64 check) && shift ;;
+	build | ksrc | kernel | arm64 | check | fresh) groups+=("$1") && shift ;;
+	*) die "setup.sh: unknown group '$1' (build ksrc kernel arm64 check fresh all)" ;;
+	esac
+done
+[ ${#groups[@]} -gt 0 ] || [ ${#extra[@]} -gt 0 ] || die "usage: setup.sh GROUP... [--pkg NAME...]"
+
+native=$(dpkg --print-architecture 2>/dev/null) || die "not a Debian system (no dpkg): install the packages of $list by hand"
+
+# The list's lines of the wanted groups for this host: "package commands".
+wanted() {
+	local g
+	for g in "${groups[@]}"; do
+		awk -F '\t+' -v g="$g" -v arch="$native" '
+			/^#/ || NF < 5 { next }
+			$1 == g && ($2 == "any" || $2 == arch) && $3 !~ /\*$/ {
+				print $3, ($4 == "-" ? "" : $4)
+			}' "$list"
+	done
+}
+
+# On-demand names must belong to a family the list declares.
+for p in "${extra[@]}"; do
+	awk -F '\t+' -v p="$p" '!/^#/ && $3 ~ /\*$/ { f = substr($3, 1, length($3) - 1)
+		if (substr(p, 1, length(f)) == f) ok = 1 } END { exit !ok }' "$list" ||
+		die "setup.sh: $p is not in $list"
+done
+
+mapfile -t lines < <(wanted | sort -u)
+pkgs=("${extra[@]}")
+for l in "${lines[@]}"; do pkgs+=("${l%% *}"); done
+
+# Installed packages as name:arch ("all" packages count as native).
+declare -A have=()
+while read -r name arch status; do
+	[ "$status" = installed ] || continue
+	[ "$arch" = all ] && arch=$native
+	have[$name:$arch]=1
+done < <(dpkg-query -W -f='${Package} ${Architecture} ${db:Status-Status}\n' 2>/dev/null)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	case $p in *:*) key=$p ;; *) key=$p:$native ;; esac
+	[ -n "${have[$key]:-}" ] || missing+=("$p")
+done
+
+install() {
+	local log arch p
+	[ "$(id -u)" -eq 0 ] ||
+		die "missing packages; run as root: apt-get install -y --no-install-recommends ${missing[*]}"
+	local cache=${XDG_CACHE_HOME:-$HOME/.cache}/irqbench
+	mkdir -p "$cache" && log=$(mktemp "$cache/setup.XXXXXX.log") ||
+		die "cannot write the set-up log under $cache"
+	# One apt at a time: parallel make jobs and runners share the lock.
+	exec 9>"${log%/*}/setup.lock" && flock 9
+	echo "irqbench: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	# PKG:ARCH (libnuma-dev:arm64 for the cross build) needs the foreign
+	# architecture known to dpkg, and package lists that include it.
+	for p in "${missing[@]}"; do
+		arch=${p#*:}
+		[ "$arch" != "$p" ] && [ "$arch" != "$native" ] || continue
+		dpkg --print-foreign-architectures | grep -qx "$arch" && continue
+		echo "irqbench: dpkg --add-architecture $arch" >&2
+		dpkg --add-architecture "$arch" && apt-get update -qq >>"$log" 2>&1 ||
+			die "enabling the $arch architecture failed (log: $log)"
+	done
+	# A fresh machine may have no package lists yet: update only when needed.
+	if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+		apt-get update -q >>"$log" 2>&1 &&
+			apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
+			die "apt-get install ${missing[*]} failed: $(grep -m1 '^E:' "$log" || tail -n1 "$log") (log: $log)"
+	fi
+	rm -f "$log"
+}
+[ ${#missing[@]} -eq 0 ] || install
+
+absent=()
+for l in "${lines[@]}"; do
+	read -r pkg cmds <<<"$l"
+	for c in $cmds; do
+		command -v "$c" >/dev/null || absent+=("$c ($pkg)")
+	done
+done
+[ ${#absent[@]} -eq 0 ] || die "set-up incomplete: not on PATH: ${absent[*]}"
+exit 0
