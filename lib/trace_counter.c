@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,16 +34,19 @@ static int read_event_id(const char *system, const char *event, long *id)
 	return -1;
 }
 
-int trace_counter_open(struct trace_counter *tc, const char *system,
-		       const char *event, const char *filter)
+/* One event per CPU (@tids NULL) or per thread; 0 or -1 with tc->why. */
+static int open_events(struct trace_counter *tc, const char *system,
+		       const char *event, const char *filter, const pid_t *tids,
+		       int n)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_TRACEPOINT,
 		.size = sizeof(attr),
 		.disabled = 0,
 	};
-	long id, ncpus = sysconf(_SC_NPROCESSORS_CONF);
-	int cpu, fd;
+	struct rlimit nofile;
+	long id;
+	int i, fd;
 
 	memset(tc, 0, sizeof(*tc));
 	if (read_event_id(system, event, &id)) {
@@ -55,11 +59,26 @@ int trace_counter_open(struct trace_counter *tc, const char *system,
 			return -1;
 		}
 	}
+	tc->fds = calloc(n, sizeof(*tc->fds));
+	if (!tc->fds) {
+		snprintf(tc->why, sizeof(tc->why), "out of memory");
+		return -1;
+	}
 	attr.config = id;
-	for (cpu = 0; cpu < ncpus && cpu < TRACE_COUNTER_MAX_CPUS; cpu++) {
-		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1,
-			     PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0 && errno == ENODEV)
+	for (i = 0; i < n; i++) {
+		fd = syscall(__NR_perf_event_open, &attr, tids ? tids[i] : -1,
+			     tids ? -1 : i, -1, PERF_FLAG_FD_CLOEXEC);
+		/* A counter per thread of a 1024-vCPU VM outgrows a soft limit. */
+		if (fd < 0 && errno == EMFILE &&
+		    !getrlimit(RLIMIT_NOFILE, &nofile) &&
+		    nofile.rlim_cur < nofile.rlim_max) {
+			nofile.rlim_cur = nofile.rlim_max;
+			if (!setrlimit(RLIMIT_NOFILE, &nofile)) {
+				i--;
+				continue;
+			}
+		}
+		if (fd < 0 && !tids && errno == ENODEV)
 			continue; /* offline CPU */
 		if (fd < 0) {
 			snprintf(tc->why, sizeof(tc->why),
@@ -79,6 +98,20 @@ int trace_counter_open(struct trace_counter *tc, const char *system,
 fail:
 	trace_counter_close(tc);
 	return -1;
+}
+
+int trace_counter_open(struct trace_counter *tc, const char *system,
+		       const char *event, const char *filter)
+{
+	return open_events(tc, system, event, filter, NULL,
+			   sysconf(_SC_NPROCESSORS_CONF));
+}
+
+int trace_counter_open_tasks(struct trace_counter *tc, const char *system,
+			     const char *event, const char *filter,
+			     const pid_t *tids, int nr_tids)
+{
+	return open_events(tc, system, event, filter, tids, nr_tids);
 }
 
 void trace_counter_reset(struct trace_counter *tc)
@@ -107,4 +140,6 @@ void trace_counter_close(struct trace_counter *tc)
 	for (i = 0; i < tc->nr_fds; i++)
 		close(tc->fds[i]);
 	tc->nr_fds = 0;
+	free(tc->fds);
+	tc->fds = NULL;
 }

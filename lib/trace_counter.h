@@ -8,12 +8,11 @@
 #define IRQBENCH_TRACE_COUNTER_H
 
 #include <stdint.h>
-
-#define TRACE_COUNTER_MAX_CPUS 256
+#include <sys/types.h>
 
 struct trace_counter {
 	int nr_fds;
-	int fds[TRACE_COUNTER_MAX_CPUS];
+	int *fds; /* one per CPU, or one per thread */
 	char why[160]; /* why it is unavailable, when open fails */
 };
 
@@ -24,6 +23,15 @@ struct trace_counter {
  */
 int trace_counter_open(struct trace_counter *tc, const char *system,
 		       const char *event, const char *filter);
+/*
+ * Counts @system:@event fired by the threads @tids only, wherever they run:
+ * for events a vCPU thread fires itself (kvm_vcpu_wakeup, kvm_inj_virq).
+ * Unlike a common_pid filter it holds in a PID namespace (a container),
+ * where gettid() is not the TID the tracepoint records.
+ */
+int trace_counter_open_tasks(struct trace_counter *tc, const char *system,
+			     const char *event, const char *filter,
+			     const pid_t *tids, int nr_tids);
 void trace_counter_reset(struct trace_counter *tc);
 uint64_t trace_counter_read(struct trace_counter *tc);
 void trace_counter_close(struct trace_counter *tc);

@@ -35,6 +35,11 @@ IRQBENCH_RESULTS_DIR=$out/lost "$bin" --vcpus 3 --pcpus 2 --wakes 8 --sources si
 lost_rc=$?
 "$bin" --wakes 0 >/dev/null 2>"$out/bad"
 bad_rc=$?
+# In a PID namespace (a container) gettid() is not the TID a tracepoint
+# records: the kvm:kvm_vcpu_wakeup counts must hold there too.
+unshare --pid --fork --kill-child "$bin" --vcpus 2,3,4 --pcpus 2 --wakes 8 --sources ipi,irqfd \
+	--orders rr --halt-poll off --timeout 60 >"$out/pidns.ktap" 2>&1
+pidns_rc=$?
 
 nested=skip
 if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ]; then
@@ -44,9 +49,10 @@ if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ]; then
 	nested=$out/nested
 fi
 
-PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" "$nested" <<'PY'
+PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" "$nested" "$pidns_rc" <<'PY'
 import json, os, re, sys
 out, rc, lost_rc, bad_rc, args, nested = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+pidns_rc = int(sys.argv[7])
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/run/results.jsonl")]
 from tap import check, done
@@ -128,6 +134,10 @@ check(lost_rc == 1 and re.search(r"not ok \d+ signal_msi\.rr\.poll-off\.m3\.p2 #
       f"a dropped interrupt fails naming its vCPU (exit {lost_rc})")
 check(bad_rc == 2 and len(open(out + "/bad").read().strip().splitlines()) == 1,
       f"bad option: one-line error, exit {bad_rc}")
+pidns = open(out + "/pidns.ktap").read()
+check(pidns_rc == 0 and re.search(r"^ok \d+ control\.m3\.p2 # control: .*kvm_vcpu_wakeup waited exact", pidns, re.M)
+      and re.search(r"kvm_vcpu_wakeup 8 \(waited 8\)", pidns),
+      f"in a PID namespace: the wakeup tracepoint counts every wakeup (exit {pidns_rc})")
 
 if nested != "skip":
     try:

@@ -686,46 +686,40 @@ static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 
 static void open_trace_counters(struct vmrun *r)
 {
-	char filter[160], waited[200];
-	int lo = r->t[0].tid, hi = r->t[0].tid, i;
+	char filter[80];
+	pid_t *tids = calloc(r->nr_targets, sizeof(*tids));
+	int i;
 
 	/*
-	 * kvm_vcpu_wakeup has no vCPU field and counts for the whole host:
-	 * only this VM's target threads count (their TIDs; a foreign thread
-	 * inside the range is possible only if the range has holes).
+	 * kvm_vcpu_wakeup has no vCPU field and fires in the woken vCPU's own
+	 * thread: counted per target thread, only this VM's targets count.
 	 */
-	for (i = 1; i < r->nr_targets; i++) {
-		lo = r->t[i].tid < lo ? r->t[i].tid : lo;
-		hi = r->t[i].tid > hi ? r->t[i].tid : hi;
-	}
-	snprintf(filter, sizeof(filter), "common_pid >= %d && common_pid <= %d",
-		 lo, hi);
-	snprintf(waited, sizeof(waited), "waited == 1 && %s", filter);
-	r->wake_ok = !trace_counter_open(&r->wake_all, "kvm", "kvm_vcpu_wakeup",
-					 filter) &&
-		     !trace_counter_open(&r->wake_waited, "kvm",
-					 "kvm_vcpu_wakeup", waited);
+	TEST_ASSERT(tids, "calloc");
+	for (i = 0; i < r->nr_targets; i++)
+		tids[i] = r->t[i].tid;
+	r->wake_ok = !trace_counter_open_tasks(&r->wake_all, "kvm",
+					       "kvm_vcpu_wakeup", NULL, tids,
+					       r->nr_targets) &&
+		     !trace_counter_open_tasks(&r->wake_waited, "kvm",
+					       "kvm_vcpu_wakeup", "waited == 1",
+					       tids, r->nr_targets);
 	if (!r->wake_ok)
 		snprintf(r->wake_why, sizeof(r->wake_why), "%s",
 			 r->wake_all.why[0] ? r->wake_all.why :
 					      r->wake_waited.why);
-	else if (hi - lo + 1 != r->nr_targets)
-		snprintf(
-			r->wake_why, sizeof(r->wake_why),
-			"TIDs %d..%d hold %d targets: foreign threads may count",
-			lo, hi, r->nr_targets);
 	r->pi_ok = !trace_counter_open(&r->pi_irte, "kvm", "kvm_pi_irte_update",
 				       NULL);
 	/*
 	 * A delivery cut short by an exit is re-injected from the exit's
-	 * event info: the evidence to look at when a target's ISR count runs
-	 * ahead of the interrupts sent.
+	 * event info (in the target's thread, at entry): the evidence to look
+	 * at when a target's ISR count runs ahead of the interrupts sent.
 	 */
-	snprintf(waited, sizeof(waited),
-		 "vector == %d && reinjected == 1 && %s", HALT_WAKEUP_VECTOR,
-		 filter);
-	r->reinjected_ok = !trace_counter_open(&r->reinjected, "kvm",
-					       "kvm_inj_virq", waited);
+	snprintf(filter, sizeof(filter), "vector == %d && reinjected == 1",
+		 HALT_WAKEUP_VECTOR);
+	r->reinjected_ok = !trace_counter_open_tasks(&r->reinjected, "kvm",
+						     "kvm_inj_virq", filter,
+						     tids, r->nr_targets);
+	free(tids);
 }
 
 static void create_vm(struct vmrun *r)
