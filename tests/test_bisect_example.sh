@@ -23,6 +23,9 @@ fi
 echo "ok 1 - README bisect example extracted ($(wc -l <"$tmp/example.sh") lines)"
 sed -i "s|^HISTORY=.*|HISTORY=$tmp/history|" "$tmp/example.sh"
 
+# A fresh machine has no git identity; the example's commits need one.
+git config user.email >/dev/null || export GIT_AUTHOR_NAME=irqbench GIT_AUTHOR_EMAIL=irqbench@localhost \
+	GIT_COMMITTER_NAME=irqbench GIT_COMMITTER_EMAIL=irqbench@localhost
 # Run from the clone, as the README says ("IRQBENCH=\$PWD").
 (cd "$repo" && bash -e "$tmp/example.sh") >"$tmp/out" 2>&1
 rc=$?

@@ -13,7 +13,8 @@
 # cannot install, a command still missing afterwards, bad arguments.
 set -u
 here=$(dirname "$(readlink -f "$0")")
-list=$here/packages.list
+# (IRQBENCH_PACKAGE_LIST: another list, for the set-up's own tests.)
+list=${IRQBENCH_PACKAGE_LIST:-$here/packages.list}
 groups=() extra=()
 
 die() {
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ ${#groups[@]} -gt 0 ] || [ ${#extra[@]} -gt 0 ] || die "usage: setup.sh GROUP... [--pkg NAME...]"
+[ -r "$list" ] || die "setup.sh: cannot read $list"
 
 native=$(dpkg --print-architecture 2>/dev/null) || die "not a Debian system (no dpkg): install the packages of $list by hand"
 

@@ -125,7 +125,7 @@ pack_modules() {
 
 pack_busybox() {
 	[ -x "$BUSYBOX" ] && ! readelf -l "$BUSYBOX" | grep -q INTERP ||
-		die 2 "$BUSYBOX is not a static busybox (apt-get install busybox-static)"
+		die 2 "$BUSYBOX is not a static busybox (package busybox-static: lib/build/setup.sh kernel)"
 	mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/results"
 	cp "$BUSYBOX" "$root/bin/busybox"
 	ln -sf busybox "$root/bin/sh"
