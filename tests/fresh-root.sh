@@ -103,14 +103,14 @@ rc=${PIPESTATUS[0]}
 in_root() { sed -n "s/^## $1: //p" "$run/log" | tail -n1; }
 run_rc=$(in_root 'make run' | sed -n 's/^exit \([0-9]*\),.*/\1/p')
 if [ "$run_rc" = 0 ] && [ -n "$(in_root results)" ]; then
-	ok "make run: exit 0, $(in_root results | sed 's|/status.tsv||') ($(in_root 'make run' | cut -d, -f2))"
+	ok "make run: exit 0, $(in_root results | sed 's|/status.tsv||') ($(in_root 'make run' | cut -d, -f2 | tr -d ' '))"
 else
 	not_ok "make run: $(in_root 'make run' || echo 'did not finish'), results: $(in_root results || echo none)"
 fi
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$run/log" | tail -n1)
 check_rc=$(in_root 'make check' | sed -n 's/^exit \([0-9]*\),.*/\1/p')
 if [ "$check_rc" = 0 ] && [[ $summary == *" passed, 0 failed"* ]]; then
-	ok "make check: $summary ($(in_root 'make check' | cut -d, -f2))"
+	ok "make check: $summary ($(in_root 'make check' | cut -d, -f2 | tr -d ' '))"
 else
 	not_ok "make check: exit ${check_rc:-none}, '${summary:-no summary}'"
 	grep -E '^FAIL ' "$run/log" | sed 's/^/#   /'
