@@ -16,6 +16,8 @@ export IRQBENCH_ROOT=$ROOT
 source "$ROOT/lib/run/util.sh"
 # shellcheck source=lib/run/table.sh
 source "$ROOT/lib/run/table.sh"
+# shellcheck source=lib/run/status.sh
+source "$ROOT/lib/run/status.sh"
 # shellcheck source=lib/run/exec.sh
 source "$ROOT/lib/run/exec.sh"
 # shellcheck source=lib/run/report.sh
@@ -52,7 +54,7 @@ or DIR with --out (files of an earlier run in DIR are replaced):
   results.jsonl  one JSON record per metric, written by the tests
   TEST.ktap      the test's stdout (KTAP), also shown on the terminal
   TEST.log       the test's stderr and the runner's notes
-  status.tsv     name, PASS|FAIL|SKIP, exit code, seconds, reason: one line
+  status.tsv     name, PASS|FAIL|SKIP, exit code, seconds, reason (lib/run/status.sh): one line
                  per test, written as soon as it finishes
   summary.txt    the final table
 
@@ -388,12 +390,7 @@ main() {
 	run) cmd_run "$@" ;;
 	kernel) run_external kernel "$ROOT/lib/kernel/run-kernel.sh" "$@" ;;
 	bisect) run_external bisect "$ROOT/lib/kernel/bisect.sh" "$@" ;;
-	# Planned commands: dropping lib/run/<command>.sh in place enables one
-	# (it gets the remaining arguments).
-	compare | fixes | plot)
-		[[ -f $ROOT/lib/run/$cmd.sh ]] || die "$cmd: not implemented yet"
-		run_external "$cmd" "$ROOT/lib/run/$cmd.sh" "$@"
-		;;
+	compare | fixes | plot) run_external "$cmd" "$ROOT/lib/run/$cmd.sh" "$@" ;;
 	*) die "unknown command '$cmd' (try 'run.sh help')" ;;
 	esac
 }

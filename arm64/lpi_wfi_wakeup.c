@@ -21,7 +21,6 @@
  * a mapped one (one LPI, one wakeup): the counters see a delivery and see
  * its absence, so a lost wakeup cannot pass unnoticed.
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -39,15 +38,13 @@
 
 #include "guest_code/lpi_wfi_wakeup.h"
 #include "lib/arm64/its_vm.h"
-#include "lib/ktap.h"
+#include "lib/arm64/wakeup_verdict.h"
+#include "lib/harness.h"
 #include "lib/kvm_stats.h"
-#include "lib/options.h"
 #include "lib/placement.h"
 #include "lib/results.h"
 #include "lib/tsc.h"
-#include "lib/watchdog.h"
 
-#define TEST_NAME "lpi_wfi_wakeup"
 #define DEVICE_ID 0x21
 #define UNMAPPED_EVENT (ITS_VM_MAX_VCPUS + 3)
 
@@ -335,11 +332,10 @@ static bool run_control(struct run *r)
 	return true;
 }
 
-static void report_control(struct ktap *k, struct results *res, struct run *r,
-			   bool completed)
+static void judge_control(struct harness *h, struct run *r, bool completed)
 {
+	struct results *res = &h->res;
 	const char *name = r->v->name;
-	char reason[256];
 	bool ok;
 
 	results_count(res, name, "unmapped_signal_msi_ret", "count",
@@ -351,20 +347,18 @@ static void report_control(struct ktap *k, struct results *res, struct run *r,
 	results_count(res, name, "mapped_lpis_handled", "count",
 		      r->state->vcpu[0].lpis);
 	results_count(res, name, "mapped_wakeups", "count", r->mapped_wakeups);
-	snprintf(
-		reason, sizeof(reason),
-		"unmapped event: KVM_SIGNAL_MSI %d, %lu LPIs, %lu wakeups, vCPU %s; "
-		"mapped event: KVM_SIGNAL_MSI %d, %lu LPIs, %lu wakeups",
-		r->unmapped_ret, r->unmapped_lpis, r->unmapped_wakeups,
-		r->unmapped_still_blocked ? "still blocked" : "woke",
-		r->mapped_ret, r->state->vcpu[0].lpis, r->mapped_wakeups);
 	ok = completed && r->unmapped_ret == 0 && r->unmapped_lpis == 0 &&
 	     r->unmapped_wakeups == 0 && r->unmapped_still_blocked &&
 	     r->mapped_ret == 1 && r->state->vcpu[0].lpis == 1 &&
 	     (!r->stats_ok[0] || r->mapped_wakeups >= 1);
-	results_text(res, name, "control", ok ? "pass" : "fail", reason);
-	ktap_result(k, ok ? KTAP_PASS : KTAP_FAIL, name, "control: %s%s",
-		    completed ? "" : "vCPU 0 never blocked or woke; ", reason);
+	report_control(
+		h, name, ok,
+		"%sunmapped event: KVM_SIGNAL_MSI %d, %lu LPIs, %lu wakeups, vCPU %s; "
+		"mapped event: KVM_SIGNAL_MSI %d, %lu LPIs, %lu wakeups",
+		completed ? "" : "vCPU 0 never blocked or woke; ",
+		r->unmapped_ret, r->unmapped_lpis, r->unmapped_wakeups,
+		r->unmapped_still_blocked ? "still blocked" : "woke",
+		r->mapped_ret, r->state->vcpu[0].lpis, r->mapped_wakeups);
 }
 
 /* ---- the wakeup variants ------------------------------------------------------ */
@@ -401,9 +395,10 @@ static void run_injectors(struct run *r)
 	}
 }
 
-static void report_wakeups(struct ktap *kt, struct results *res, struct run *r,
-			   uint64_t wall_ns)
+static void judge_wakeups(struct harness *h, struct run *r, uint64_t wall_ns)
 {
+	const struct verdict_kind *verdicts = wakeup_verdicts;
+	struct results *res = &h->res;
 	const char *name = r->v->name;
 	uint64_t injected = 0, handled = 0, blocked = 0, wakeups = 0;
 	uint64_t spis_sent = 0, spis = 0, stray = 0, wfis = 0, wfi_exits = 0;
@@ -411,7 +406,6 @@ static void report_wakeups(struct ktap *kt, struct results *res, struct run *r,
 	bool exact = true, wakeups_ok = true;
 	double *lat = calloc(r->nr_vcpus * r->lpis + 1, sizeof(double));
 	size_t nlat = 0;
-	char reason[320];
 	int k;
 
 	TEST_ASSERT(lat, "out of memory");
@@ -440,7 +434,7 @@ static void report_wakeups(struct ktap *kt, struct results *res, struct run *r,
 	}
 
 	ktap_comment(
-		kt,
+		&h->k,
 		"%s: LPIs injected %lu handled %lu (to blocked vCPUs %lu); KVM wakeups %lu; "
 		"WFI exits %lu, guest WFI returns %lu; SPIs sent %lu handled %lu; stray %lu",
 		name, injected, handled, blocked, wakeups, wfi_exits, wfis,
@@ -472,42 +466,33 @@ static void report_wakeups(struct ktap *kt, struct results *res, struct run *r,
 	results_count(res, name, "wall_time", "ns", wall_ns);
 	free(lat);
 
-	if (r->v->inject == INJECT_SIGNAL_MSI && kvm_delivered != injected) {
-		snprintf(
-			reason, sizeof(reason),
+	if (r->v->inject == INJECT_SIGNAL_MSI && kvm_delivered != injected)
+		report_verdict(
+			h, name, &verdicts[WAKEUP_NOT_DELIVERED],
 			"KVM_SIGNAL_MSI delivered %lu of %lu LPIs (ITS translation missing)",
 			kvm_delivered, injected);
-		results_text(res, name, "verdict", "not-delivered", reason);
-		ktap_result(kt, KTAP_FAIL, name, "not-delivered: %s", reason);
-	} else if (!exact || stray) {
-		snprintf(
-			reason, sizeof(reason),
+	else if (!exact || stray)
+		report_verdict(
+			h, name, &verdicts[WAKEUP_MISCOUNTED],
 			"LPIs %lu handled for %lu injected, SPIs %lu for %lu, %lu stray",
 			handled, injected, spis, spis_sent, stray);
-		results_text(res, name, "verdict", "miscounted", reason);
-		ktap_result(kt, KTAP_FAIL, name, "miscounted: %s", reason);
-	} else if (!wakeups_ok) {
-		snprintf(reason, sizeof(reason),
-			 "KVM sent %lu wakeups for %lu LPIs to blocked vCPUs",
-			 wakeups, blocked);
-		results_text(res, name, "verdict", "missing-wakeup", reason);
-		ktap_result(kt, KTAP_FAIL, name, "missing-wakeup: %s", reason);
-	} else {
-		snprintf(
-			reason, sizeof(reason),
+	else if (!wakeups_ok)
+		report_verdict(
+			h, name, &verdicts[WAKEUP_MISSING_WAKEUP],
+			"KVM sent %lu wakeups for %lu LPIs to blocked vCPUs",
+			wakeups, blocked);
+	else
+		report_verdict(
+			h, name, &verdicts[WAKEUP_DELIVERED],
 			"%lu LPIs, each handled once (%lu to blocked vCPUs, %lu KVM wakeups)%s",
 			injected, blocked, wakeups,
 			r->v->spis ? "; concurrent SPIs all handled" : "");
-		results_text(res, name, "verdict", "delivered", reason);
-		ktap_result(kt, KTAP_PASS, name, "delivered: %s", reason);
-	}
 }
 
 /* A vCPU still asleep with its interrupt pending: report and end. */
 static void __attribute__((noreturn))
-report_lost(struct ktap *kt, struct results *res, struct run *r)
+report_lost(struct harness *h, struct run *r)
 {
-	char reason[256];
 	uint64_t lost = 0, spis_lost = 0;
 	int k;
 
@@ -516,22 +501,21 @@ report_lost(struct ktap *kt, struct results *res, struct run *r)
 		spis_lost += r->inj[k].spis_lost;
 	}
 	dump_run();
-	snprintf(
-		reason, sizeof(reason),
+	report_bail_out(
+		h, r->v->name, &wakeup_verdicts[WAKEUP_LOST],
 		"%lu LPIs and %lu SPIs not handled %.0f s after injection: vCPU left asleep",
 		lost, spis_lost, r->lost_after_s);
-	results_text(res, r->v->name, "verdict", "lost-wakeup", reason);
-	results_close(res);
-	ktap_result(kt, KTAP_FAIL, r->v->name, "lost-wakeup: %s", reason);
-	printf("Bail out! lost wakeup in %s\n", r->v->name);
-	fflush(stdout);
-	_exit(1);
 }
 
-static void run_variant(struct ktap *kt, struct results *res,
-			const struct variant *v, int nr_vcpus, uint32_t lpis,
-			double lost_after_s)
+static unsigned long opt_lpis = 200, opt_vcpus = 2, opt_lost_after = 10;
+
+static void run_case(struct harness *h, const struct harness_case *c)
 {
+	const struct variant *v = c->data;
+	struct results *res = &h->res;
+	int nr_vcpus = opt_vcpus;
+	uint32_t lpis = opt_lpis;
+	double lost_after_s = opt_lost_after;
 	struct run *r = calloc(1, sizeof(*r));
 	uint64_t t0 = tsc_now(), lost = 0;
 	char why[160] = "";
@@ -553,8 +537,7 @@ static void run_variant(struct ktap *kt, struct results *res,
 		       v->inject == INJECT_IRQFD ? "irqfd" : "signal_msi",
 		       r->spis);
 	if (setup_vm(r, why, sizeof(why))) {
-		results_skip(res, v->name, "verdict", why);
-		ktap_result(kt, KTAP_SKIP, v->name, "%s", why);
+		report_skip(h, v->name, "verdict", "%s", why);
 		goto out;
 	}
 	start_vcpus(r);
@@ -565,13 +548,13 @@ static void run_variant(struct ktap *kt, struct results *res,
 	for (k = 0; k < nr_vcpus; k++)
 		lost += r->inj[k].lost + r->inj[k].spis_lost;
 	if (lost || !completed)
-		report_lost(kt, res, r);
+		report_lost(h, r);
 	watchdog_stage("vCPUs finishing");
 	join_vcpus(r);
 	if (v->control)
-		report_control(kt, res, r, completed);
+		judge_control(h, r, completed);
 	else
-		report_wakeups(kt, res, r, tsc_to_ns(tsc_now() - t0));
+		judge_wakeups(h, r, tsc_to_ns(tsc_now() - t0));
 	for (k = 0; k < nr_vcpus; k++) {
 		if (r->stats_ok[k])
 			kvm_stats_close(&r->stats[k]);
@@ -586,103 +569,48 @@ out:
 	free(r);
 }
 
-/* ---- options and plan ---------------------------------------------------------- */
+/* ---- the descriptor ------------------------------------------------------------ */
 
-static void usage(FILE *f)
+static void plan(struct harness *h)
 {
-	fprintf(f,
-		"usage: %s [--lpis N] [--vcpus N] [--variant SUBSTRING] [--lost-after SECONDS]\n"
-		"          [--timeout SECONDS] [--list]\n",
-		TEST_NAME);
+	size_t i;
+
+	for (i = 0; i < NR_VARIANTS; i++)
+		harness_add_case(h, &variants[i], "%s", variants[i].name);
 }
+
+static void describe(struct harness *h, char *buf, size_t size)
+{
+	(void)h;
+	snprintf(
+		buf, size,
+		"%lu vCPUs, %lu LPIs per vCPU, lost after %lu s; counter %lu Hz",
+		opt_vcpus, opt_lpis, opt_lost_after, tsc_hz());
+}
+
+static const struct test_descriptor test = {
+	.name = "lpi_wfi_wakeup",
+	.options =
+		(const struct harness_option[]){
+			{ "lpis", OPT_UINT, &opt_lpis, 1, 1000000,
+			  .help = "LPIs per vCPU" },
+			{ "vcpus", OPT_UINT, &opt_vcpus, 1, ITS_VM_MAX_VCPUS,
+			  .help = "vCPUs blocking in WFI" },
+			{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
+			  .help = "seconds after which an unhandled LPI is lost" },
+			{} },
+	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
+					      HARNESS_CAP(KVM_CAP_IRQFD),
+					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
+					      {} },
+	.timeout = 300,
+	.plan = plan,
+	.describe = describe,
+	.run_case = run_case,
+	.dump = dump_run,
+};
 
 int main(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "lpis", required_argument, NULL, 'n' },
-		{ "vcpus", required_argument, NULL, 'c' },
-		{ "variant", required_argument, NULL, 'v' },
-		{ "lost-after", required_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const struct variant *plan[NR_VARIANTS];
-	unsigned long lpis = 200, vcpus = 2, timeout = 300, lost_after = 10;
-	const char *filter = NULL;
-	struct results res;
-	bool list = false;
-	struct ktap k;
-	int opt, n = 0;
-	size_t i;
-
-	opterr = 0; /* option_error() says it, in one line */
-	while ((opt = getopt_long(argc, argv, "n:c:v:a:t:lh", opts, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 'n':
-			lpis = option_number(TEST_NAME, optarg,
-					     "bad --lpis '%s' (1..1000000)", 1,
-					     1000000);
-			break;
-		case 'c':
-			vcpus = option_number(TEST_NAME, optarg,
-					      "bad --vcpus '%s' (1..8)", 1,
-					      ITS_VM_MAX_VCPUS);
-			break;
-		case 'v':
-			filter = optarg;
-			break;
-		case 'a':
-			lost_after = option_number(
-				TEST_NAME, optarg,
-				"bad --lost-after '%s' (1..3600)", 1, 3600);
-			break;
-		case 't':
-			timeout = option_number(TEST_NAME, optarg,
-						"bad --timeout '%s'", 1, 86400);
-			break;
-		case 'l':
-			list = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			option_error(TEST_NAME, "bad option '%s' (see --help)",
-				     argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		option_error(TEST_NAME, "unexpected argument '%s'",
-			     argv[optind]);
-	for (i = 0; i < NR_VARIANTS; i++)
-		if (option_variant_selected(variants[i].name, filter))
-			plan[n++] = &variants[i];
-	if (!n)
-		option_error(TEST_NAME, "no variant matches '%s'", filter);
-	if (list) {
-		for (i = 0; i < (size_t)n; i++)
-			printf("%s\n", plan[i]->name);
-		return 0;
-	}
-
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQFD));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQ_ROUTING));
-
-	watchdog_arm(timeout, dump_run);
-	results_open(&res, TEST_NAME, NULL);
-	ktap_init(&k, stdout, n);
-	ktap_comment(
-		&k,
-		"host kernel %s, %s; %lu vCPUs, %lu LPIs per vCPU, lost after %lu s; "
-		"counter %lu Hz",
-		res.host.kernel, res.host.cpu, vcpus, lpis, lost_after,
-		tsc_hz());
-	for (i = 0; i < (size_t)n; i++)
-		run_variant(&k, &res, plan[i], vcpus, lpis, lost_after);
-	results_close(&res);
-	return ktap_exit_code(&k);
+	return harness_main(&test, argc, argv);
 }

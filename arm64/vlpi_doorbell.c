@@ -30,7 +30,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -50,14 +49,12 @@
 
 #include "guest_code/lpi_wfi_wakeup.h"
 #include "lib/arm64/its_vm.h"
-#include "lib/ktap.h"
+#include "lib/arm64/wakeup_verdict.h"
+#include "lib/harness.h"
 #include "lib/kvm_stats.h"
-#include "lib/options.h"
 #include "lib/results.h"
 #include "lib/tsc.h"
-#include "lib/watchdog.h"
 
-#define TEST_NAME "vlpi_doorbell"
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8
 #define EDU_ID 0x00 /* identification: 0x010000ed */
@@ -363,11 +360,11 @@ static void edu_close(struct edu *edu)
 
 /* ---- control: the software path, before KVM owns the eventfd ---------------- */
 
-static void run_control(struct ktap *k, struct results *res, struct run *r)
+static void run_control(struct harness *h, struct run *r)
 {
+	struct results *res = &h->res;
 	uint64_t vfio0 = host_vfio_msis(r), got = 0, v;
 	struct pollfd pfd = { .fd = r->edu.eventfd, .events = POLLIN };
-	char reason[200];
 	bool ok;
 	int i;
 
@@ -381,15 +378,12 @@ static void run_control(struct ktap *k, struct results *res, struct run *r)
 	}
 	v = host_vfio_msis(r) - vfio0;
 	ok = got == CONTROL_MSIS && v == CONTROL_MSIS;
-	snprintf(
-		reason, sizeof(reason),
-		"%d edu MSIs: eventfd carried %lu, host VFIO handler counted %lu",
-		CONTROL_MSIS, got, v);
 	results_count(res, "control", "eventfd_msis", "count", got);
 	results_count(res, "control", "host_vfio_msis", "count", v);
-	results_text(res, "control", "control", ok ? "pass" : "fail", reason);
-	ktap_result(k, ok ? KTAP_PASS : KTAP_FAIL, "control", "control: %s",
-		    reason);
+	report_control(
+		h, "control", ok,
+		"%d edu MSIs: eventfd carried %lu, host VFIO handler counted %lu",
+		CONTROL_MSIS, got, v);
 }
 
 /* ---- the vLPI run ------------------------------------------------------------- */
@@ -416,15 +410,16 @@ static bool wait_blocked(struct run *r, uint64_t seq)
 	return false;
 }
 
-static void report_vlpi(struct ktap *k, struct results *res, struct run *r,
-			double *lat, size_t nlat, uint64_t db, uint64_t vfio,
-			uint64_t wakeups)
+static void judge_vlpi(struct harness *h, struct run *r, double *lat,
+		       size_t nlat, uint64_t db, uint64_t vfio,
+		       uint64_t wakeups)
 {
+	const struct verdict_kind *verdicts = wakeup_verdicts;
 	uint64_t handled = r->state->vcpu[0].lpis;
-	char reason[320];
+	struct results *res = &h->res;
 
 	ktap_comment(
-		k,
+		&h->k,
 		"vlpi: MSIs raised %lu, vLPIs handled %lu, stray %lu; doorbells %lu; "
 		"host VFIO MSIs %lu; KVM wakeups %lu; WFI %s",
 		r->raised, handled, r->state->vcpu[0].stray, db, vfio, wakeups,
@@ -442,41 +437,30 @@ static void report_vlpi(struct ktap *k, struct results *res, struct run *r,
 		results_skip(res, "vlpi", "wakeup_latency",
 			     r->its.why_not_same_counter);
 
-	if (vfio) {
-		snprintf(
-			reason, sizeof(reason),
+	if (vfio)
+		report_verdict(
+			h, "vlpi", &verdict_not_provoked,
 			"%lu of %lu MSIs went through the host's VFIO handler: not forwarded as vLPIs",
 			vfio, r->raised);
-		results_text(res, "vlpi", "verdict", "not-provoked", reason);
-		ktap_result(k, KTAP_SKIP, "vlpi", "not-provoked: %s", reason);
-	} else if (handled != r->raised || r->state->vcpu[0].stray) {
-		snprintf(reason, sizeof(reason),
-			 "%lu vLPIs handled for %lu MSIs, %lu stray", handled,
-			 r->raised, r->state->vcpu[0].stray);
-		results_text(res, "vlpi", "verdict", "miscounted", reason);
-		ktap_result(k, KTAP_FAIL, "vlpi", "miscounted: %s", reason);
-	} else if (r->trap_wfi && db < r->raised - r->not_blocked) {
-		snprintf(reason, sizeof(reason),
-			 "%lu doorbells for %lu vLPIs to a blocked vCPU", db,
-			 r->raised - r->not_blocked);
-		results_text(res, "vlpi", "verdict", "missing-doorbell",
-			     reason);
-		ktap_result(k, KTAP_FAIL, "vlpi", "missing-doorbell: %s",
-			    reason);
-	} else {
-		snprintf(
-			reason, sizeof(reason),
+	else if (handled != r->raised || r->state->vcpu[0].stray)
+		report_verdict(h, "vlpi", &verdicts[WAKEUP_MISCOUNTED],
+			       "%lu vLPIs handled for %lu MSIs, %lu stray",
+			       handled, r->raised, r->state->vcpu[0].stray);
+	else if (r->trap_wfi && db < r->raised - r->not_blocked)
+		report_verdict(h, "vlpi", &verdicts[WAKEUP_MISSING_DOORBELL],
+			       "%lu doorbells for %lu vLPIs to a blocked vCPU",
+			       db, r->raised - r->not_blocked);
+	else
+		report_verdict(
+			h, "vlpi", &verdicts[WAKEUP_DELIVERED],
 			"%lu vLPIs, each handled once, 0 host VFIO MSIs, %lu doorbells%s",
 			handled, db,
 			r->trap_wfi ?
 				"" :
 				" (not asserted: WFI not trapped, kvm-arm.wfi_trap_policy=trap asserts it)");
-		results_text(res, "vlpi", "verdict", "delivered", reason);
-		ktap_result(k, KTAP_PASS, "vlpi", "delivered: %s", reason);
-	}
 }
 
-static void run_vlpi(struct ktap *k, struct results *res, struct run *r)
+static void run_vlpi(struct harness *h, struct run *r)
 {
 	struct lpi_wfi_params *p = &lpi_wfi_params;
 	uint32_t gsi = 0, event = 0;
@@ -491,8 +475,7 @@ static void run_vlpi(struct ktap *k, struct results *res, struct run *r)
 	watchdog_stage("vlpi: VM set-up");
 	if (its_vm_create(&r->its, 1, DEVICE_ID, lpi_wfi_guest_main,
 			  lpi_wfi_irq_handler, why, sizeof(why))) {
-		ktap_result(k, KTAP_SKIP, "vlpi", "%s", why);
-		results_skip(res, "vlpi", "verdict", why);
+		report_skip(h, "vlpi", "verdict", "%s", why);
 		free(lat);
 		return;
 	}
@@ -503,8 +486,7 @@ static void run_vlpi(struct ktap *k, struct results *res, struct run *r)
 			why, sizeof(why),
 			"no GICv4 vPE doorbells in /proc/interrupts: KVM runs without GICv4 "
 			"(needs a GICv4 host and kvm-arm.vgic_v4_enable=1)");
-		ktap_result(k, KTAP_SKIP, "vlpi", "%s", why);
-		results_skip(res, "vlpi", "verdict", why);
+		report_skip(h, "vlpi", "verdict", "%s", why);
 		its_vm_free(&r->its);
 		free(lat);
 		return;
@@ -543,16 +525,10 @@ static void run_vlpi(struct ktap *k, struct results *res, struct run *r)
 		if (!its_vm_wait_count(&r->state->vcpu[0].lpis, i + 1,
 				       r->lost_after_s)) {
 			dump_run();
-			ktap_result(
-				k, KTAP_FAIL, "vlpi",
-				"lost-wakeup: vLPI %u not handled %.0f s after the MSI",
+			report_bail_out(
+				h, "vlpi", &wakeup_verdicts[WAKEUP_LOST],
+				"vLPI %u not handled %.0f s after the MSI: vCPU left asleep",
 				i + 1, r->lost_after_s);
-			results_text(res, "vlpi", "verdict", "lost-wakeup",
-				     "vLPI not handled: vCPU left asleep");
-			results_close(res);
-			printf("Bail out! lost vLPI wakeup\n");
-			fflush(stdout);
-			_exit(1);
 		}
 		lat[nlat++] =
 			(double)(int64_t)(r->state->vcpu[0].last_lpi_stamp -
@@ -563,8 +539,8 @@ static void run_vlpi(struct ktap *k, struct results *res, struct run *r)
 	pthread_join(r->vcpu_thread, NULL);
 	if (r->stats_ok)
 		kvm_stats_read(&r->stats, "halt_wakeup", &w1);
-	report_vlpi(k, res, r, lat, nlat, doorbells(&lines) - db0,
-		    host_vfio_msis(r) - vfio0, w1 - w0);
+	judge_vlpi(h, r, lat, nlat, doorbells(&lines) - db0,
+		   host_vfio_msis(r) - vfio0, w1 - w0);
 
 	its_vm_irqfd(&r->its, r->edu.eventfd, gsi, false);
 	if (r->stats_ok)
@@ -573,83 +549,40 @@ static void run_vlpi(struct ktap *k, struct results *res, struct run *r)
 	free(lat);
 }
 
-/* ---- options ------------------------------------------------------------------- */
+/* ---- the descriptor ------------------------------------------------------------ */
 
-static void usage(FILE *f)
+static unsigned long opt_msis = 20, opt_lost_after = 10;
+static const char *opt_device;
+
+static void plan(struct harness *h)
 {
-	fprintf(f,
-		"usage: %s [--msis N] [--device BDF] [--lost-after SECONDS] [--timeout SECONDS]\n"
-		"          [--list]\n",
-		TEST_NAME);
+	harness_add_case(h, NULL, "control");
+	harness_add_case(h, NULL, "vlpi");
 }
 
-int main(int argc, char *argv[])
+static void describe(struct harness *h, char *buf, size_t size)
 {
-	static const struct option opts[] = {
-		{ "msis", required_argument, NULL, 'n' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "lost-after", required_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	unsigned long msis = 20, timeout = 300, lost_after = 10;
+	(void)h;
+	snprintf(buf, size, "%lu MSIs; WFI %s; counter %lu Hz", opt_msis,
+		 cmdline_has("kvm-arm.wfi_trap_policy=trap") ?
+			 "trapped (kvm-arm.wfi_trap_policy=trap)" :
+			 "default trap policy",
+		 tsc_hz());
+}
+
+/* Both cases need the edu device: without it both SKIP with the reason. */
+static void run(struct harness *h)
+{
 	struct run *r = calloc(1, sizeof(*r));
 	char why[200] = "";
-	struct results res;
-	struct ktap k;
-	int opt;
 
 	TEST_ASSERT(r, "out of memory");
-	opterr = 0; /* option_error() says it, in one line */
-	while ((opt = getopt_long(argc, argv, "n:d:a:t:lh", opts, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 'n':
-			msis = option_number(TEST_NAME, optarg,
-					     "bad --msis '%s' (1..1000000)", 1,
-					     1000000);
-			break;
-		case 'd':
-			snprintf(r->edu.bdf, sizeof(r->edu.bdf), "%s", optarg);
-			break;
-		case 'a':
-			lost_after = option_number(
-				TEST_NAME, optarg,
-				"bad --lost-after '%s' (1..3600)", 1, 3600);
-			break;
-		case 't':
-			timeout = option_number(TEST_NAME, optarg,
-						"bad --timeout '%s'", 1, 86400);
-			break;
-		case 'l':
-			printf("control\nvlpi\n");
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			option_error(TEST_NAME, "bad option '%s' (see --help)",
-				     argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		option_error(TEST_NAME, "unexpected argument '%s'",
-			     argv[optind]);
-
-	r->msis = msis;
-	r->lost_after_s = lost_after;
+	if (opt_device)
+		snprintf(r->edu.bdf, sizeof(r->edu.bdf), "%s", opt_device);
+	r->msis = opt_msis;
+	r->lost_after_s = opt_lost_after;
 	r->trap_wfi = cmdline_has("kvm-arm.wfi_trap_policy=trap");
 	current_run = r;
-	watchdog_arm(timeout, dump_run);
-	results_open(&res, TEST_NAME, NULL);
-	ktap_init(&k, stdout, 2);
-	ktap_comment(&k, "host kernel %s; %lu MSIs; WFI %s; counter %lu Hz",
-		     res.host.kernel, msis,
-		     r->trap_wfi ? "trapped (kvm-arm.wfi_trap_policy=trap)" :
-				   "default trap policy",
-		     tsc_hz());
 
 	if (!r->edu.bdf[0] && !find_edu(r->edu.bdf, sizeof(r->edu.bdf)))
 		snprintf(
@@ -661,17 +594,40 @@ int main(int argc, char *argv[])
 		snprintf(why, sizeof(why), "%s is not an edu device (id 0x%x)",
 			 r->edu.bdf, edu_read(&r->edu, EDU_ID));
 	if (why[0]) {
-		ktap_result(&k, KTAP_SKIP, "control", "%s", why);
-		ktap_result(&k, KTAP_SKIP, "vlpi", "%s", why);
-		results_skip(&res, "vlpi", "verdict", why);
-		results_close(&res);
-		return ktap_exit_code(&k);
+		if (harness_wanted(h, "control"))
+			report_skip(h, "control", "control", "%s", why);
+		if (harness_wanted(h, "vlpi"))
+			report_skip(h, "vlpi", "verdict", "%s", why);
+		return;
 	}
-	ktap_comment(&k, "device %s (edu) bound to vfio-pci", r->edu.bdf);
+	ktap_comment(&h->k, "device %s (edu) bound to vfio-pci", r->edu.bdf);
 	edu_enable_msi(&r->edu);
-	run_control(&k, &res, r);
-	run_vlpi(&k, &res, r);
+	if (harness_wanted(h, "control"))
+		run_control(h, r);
+	if (harness_wanted(h, "vlpi"))
+		run_vlpi(h, r);
 	edu_close(&r->edu);
-	results_close(&res);
-	return ktap_exit_code(&k);
+}
+
+static const struct test_descriptor test = {
+	.name = "vlpi_doorbell",
+	.options =
+		(const struct harness_option[]){
+			{ "msis", OPT_UINT, &opt_msis, 1, 1000000,
+			  .help = "MSIs the edu device raises" },
+			{ "device", OPT_STRING, &opt_device, .max = 31,
+			  .help = "PCI address of the edu device (default: found)" },
+			{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
+			  .help = "seconds after which an unhandled vLPI is lost" },
+			{} },
+	.timeout = 300,
+	.plan = plan,
+	.describe = describe,
+	.run = run,
+	.dump = dump_run,
+};
+
+int main(int argc, char *argv[])
+{
+	return harness_main(&test, argc, argv);
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/harness.h"
+
 enum eoi_verdict {
 	VERDICT_NOT_PROVOKED, /* V was not in service inside its ISR */
 	VERDICT_LOST_EOI, /* the in-service EOI never reached the IOAPIC */
@@ -36,8 +38,12 @@ struct eoi_observation {
 };
 
 enum eoi_verdict eoi_verdict(const struct eoi_observation *o);
-const char *eoi_verdict_name(enum eoi_verdict v);
-/* The control must see (about) one exit per reuse, or the counter is blind. */
+/* Each verdict's name (the record's value) and KTAP kind. */
+extern const struct verdict_kind eoi_verdict_kinds[];
+/*
+ * The control must see one exit per reuse, N-1..N+2 for N reuses (the
+ * slack: runs were seen to differ by one exit), or the counter is blind.
+ */
 bool eoi_control_sees_exits(uint64_t exits, uint32_t reuses);
 
 #endif

@@ -25,6 +25,13 @@ const char *irqchip_name(enum irqchip_kind kind)
 	return names[kind];
 }
 
+const char *const irqchip_choices[] = { "split", "kernel", "all", NULL };
+
+bool irqchip_wanted(const char *choice, enum irqchip_kind kind)
+{
+	return !strcmp(choice, "all") || !strcmp(choice, irqchip_name(kind));
+}
+
 bool compat_used_memory_region_v1(void)
 {
 	return used_region_v1;

@@ -24,6 +24,9 @@ enum irqchip_kind {
 /* Applies to VMs created after the call. */
 void irqchip_select(enum irqchip_kind kind);
 const char *irqchip_name(enum irqchip_kind kind);
+/* The values of a program's --irqchip option, and which kinds they run. */
+extern const char *const irqchip_choices[];
+bool irqchip_wanted(const char *choice, enum irqchip_kind kind);
 /* True once a memory region went through the pre-6.8 fallback. */
 bool compat_used_memory_region_v1(void);
 

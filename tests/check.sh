@@ -15,15 +15,19 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IRQBENCH_BUILD:-$top/build}
 logs=$build/check
 passed=0 failed=0 skipped=0
+# The exit-code classifier run.sh uses.
+# shellcheck source=lib/run/status.sh
+. "$top/lib/run/status.sh"
 
 run_one() {
 	local name=$1 log=$logs/${1//\//-}.log rc start=$SECONDS
 	shift
 	"$@" >"$log" 2>&1
 	rc=$?
-	case $rc in
-	0) passed=$((passed + 1)); printf 'PASS  %-32s %4ds\n' "$name" $((SECONDS - start)) ;;
-	4) skipped=$((skipped + 1))
+	status_classify "$rc"
+	case $STATUS_RESULT in
+	PASS) passed=$((passed + 1)); printf 'PASS  %-32s %4ds\n' "$name" $((SECONDS - start)) ;;
+	SKIP) skipped=$((skipped + 1))
 	   printf 'SKIP  %-32s %4ds  %s\n' "$name" $((SECONDS - start)) \
 		"$(grep -m1 -o '# SKIP.*' "$log" || tail -n1 "$log")" ;;
 	*) failed=$((failed + 1))

@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
 "$repo/lib/build/setup.sh" build kernel || { echo "Bail out! set-up failed"; exit 1; }
 
-# Stand-in runner: STUB_STATUS (status.tsv verdict, empty = no results),
+# Stand-in runner: STUB_STATUS (status.tsv result, lib/run/status.sh; empty = no results),
 # STUB_VERDICTS ("variant=verdict ..."), STUB_CONSOLE (qemu.log), STUB_RC.
 cat >"$tmp/runner" <<'EOS'
 #!/usr/bin/env bash
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do case $1 in --out) out=$2; shift 2 ;; *) shift ;; esac; do
 mkdir -p "$out"
 printf '%s\n' "${STUB_CONSOLE-}" >"$out/qemu.log"
 if [ -n "${STUB_STATUS-}" ]; then
-	printf 'ioapic_eoi_reuse\t0\t%s\t1\n' "$STUB_STATUS" >"$out/status.tsv"
+	printf 'ioapic_eoi_reuse\t%s\t0\t1\t%s\n' "$STUB_STATUS" "${STUB_REASON-}" >"$out/status.tsv"
 	: >"$out/results.jsonl"
 	for v in ${STUB_VERDICTS-}; do
 		printf '{"test":"ioapic_eoi_reuse","variant":"%s","metric":"verdict","value":"%s"}\n' "${v%%=*}" "${v#*=}" >>"$out/results.jsonl"
@@ -47,23 +47,23 @@ case_() {
 }
 
 echo "TAP version 13"
-case_ 1 "stale-exits is bad by default" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=stale-exits split.vector.msi=unaffected" --
-case_ 0 "fixed plus unaffected vector variants is good" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=fixed split.vector.msi=unaffected" --
-case_ 0 "all fixed is good" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=fixed" --
-case_ 0 "verdict decides even when the test exits 1" STUB_STATUS=fail STUB_RC=1 STUB_VERDICTS="a=fixed" --
-case_ 0 "--good stale-exits --bad fixed (find the fix)" STUB_STATUS=pass STUB_VERDICTS="a=stale-exits" -- --good stale-exits --bad fixed
-case_ 1 "--good stale-exits --bad fixed, fixed is bad" STUB_STATUS=pass STUB_VERDICTS="a=fixed" -- --good stale-exits --bad fixed
-case_ 0 "--variant filters records" STUB_STATUS=pass STUB_VERDICTS="split.dest.msi=fixed split.vector.msi=stale-exits" -- --variant split.dest
-case_ 0 "--good list with two verdicts" STUB_STATUS=pass STUB_VERDICTS="a=fixed b=lost-eoi" -- --good fixed,lost-eoi
-case_ 125 "only not-provoked is skip" STUB_STATUS=pass STUB_VERDICTS="a=not-provoked" --
-case_ 125 "test SKIP is skip" STUB_STATUS=skip STUB_RC=0 --
-case_ 1 "test failure without verdict is bad, never skip" STUB_STATUS=fail STUB_RC=1 --
-case_ 1 "test timeout without verdict is bad" STUB_STATUS=timeout STUB_RC=1 --
+case_ 1 "stale-exits is bad by default" STUB_STATUS=PASS STUB_VERDICTS="split.dest.msi=stale-exits split.vector.msi=unaffected" --
+case_ 0 "fixed plus unaffected vector variants is good" STUB_STATUS=PASS STUB_VERDICTS="split.dest.msi=fixed split.vector.msi=unaffected" --
+case_ 0 "all fixed is good" STUB_STATUS=PASS STUB_VERDICTS="split.dest.msi=fixed" --
+case_ 0 "verdict decides even when the test exits 1" STUB_STATUS=FAIL STUB_RC=1 STUB_VERDICTS="a=fixed" --
+case_ 0 "--good stale-exits --bad fixed (find the fix)" STUB_STATUS=PASS STUB_VERDICTS="a=stale-exits" -- --good stale-exits --bad fixed
+case_ 1 "--good stale-exits --bad fixed, fixed is bad" STUB_STATUS=PASS STUB_VERDICTS="a=fixed" -- --good stale-exits --bad fixed
+case_ 0 "--variant filters records" STUB_STATUS=PASS STUB_VERDICTS="split.dest.msi=fixed split.vector.msi=stale-exits" -- --variant split.dest
+case_ 0 "--good list with two verdicts" STUB_STATUS=PASS STUB_VERDICTS="a=fixed b=lost-eoi" -- --good fixed,lost-eoi
+case_ 125 "only not-provoked is skip" STUB_STATUS=PASS STUB_VERDICTS="a=not-provoked" --
+case_ 125 "test SKIP is skip" STUB_STATUS=SKIP STUB_RC=0 --
+case_ 1 "test failure without verdict is bad, never skip" STUB_STATUS=FAIL STUB_RC=1 --
+case_ 1 "test timeout without verdict is bad" STUB_STATUS=FAIL STUB_REASON="timeout after 9s" STUB_RC=1 --
 case_ 125 "boot failure is skip" STUB_RC=1 STUB_CONSOLE="Kernel panic - not syncing: VFS" --
 case_ 1 "guest died while the test ran is bad" STUB_RC=1 STUB_CONSOLE="irqbench-guest: [3.1] run ioapic_eoi_reuse timeout=180s args:" --
 case_ 125 "runner refused the kernel (exit 2) is skip" STUB_RC=2 --
-case_ 125 "pass without verdict is skip" STUB_STATUS=pass --
-case_ 128 "unknown test aborts the bisect" STUB_STATUS=pass -- --test no_such_test
+case_ 125 "pass without verdict is skip" STUB_STATUS=PASS --
+case_ 128 "unknown test aborts the bisect" STUB_STATUS=PASS -- --test no_such_test
 case_ 128 "unknown option aborts" -- --frobnicate
 echo "1..$n"
 exit $failed

@@ -30,7 +30,6 @@
  * in which all must count nothing.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -49,18 +48,15 @@
 
 #include "guest_code/halt_wakeup.h"
 #include "lib/ftrace_graph.h"
-#include "lib/ktap.h"
+#include "lib/harness.h"
 #include "lib/kvm_stats.h"
 #include "lib/linreg.h"
-#include "lib/options.h"
 #include "lib/placement.h"
 #include "lib/results.h"
 #include "lib/stats.h"
 #include "lib/trace_counter.h"
 #include "lib/tsc.h"
-#include "lib/watchdog.h"
 
-#define TEST_NAME "halt_wakeup"
 #define MAX_SIZES 16
 #define MAX_CPUS 64
 #define CONTROL_WAKES 32
@@ -79,21 +75,21 @@ enum halt_stat {
 	NR_STATS
 };
 
-static const char *const source_names[] = { "ipi", "irqfd", "signal_msi" };
-static const char *const order_names[] = { "rr", "random" };
-static const char *const poll_names[] = { "off", "on" };
+static const char *const source_names[] = { "ipi", "irqfd", "signal_msi",
+					    NULL };
+static const char *const order_names[] = { "rr", "random", NULL };
+static const char *const poll_names[] = { "off", "on", NULL };
 static const char *const stat_names[] = { "halt_exits", "halt_wakeup",
 					  "halt_successful_poll",
 					  "halt_attempted_poll" };
 
 struct config {
-	int vcpus[MAX_SIZES], nr_vcpus;
-	int pcpus[MAX_SIZES], nr_pcpus;
+	struct option_list vcpus, pcpus;
 	bool source[NR_SOURCES], order[NR_ORDERS], poll[NR_POLLS];
-	unsigned int wakes;
-	unsigned int wake_timeout_ms;
-	unsigned int inject_lost; /* drop this round of the first cell */
-	uint64_t seed;
+	unsigned long wakes;
+	unsigned long wake_timeout_ms;
+	unsigned long inject_lost; /* drop this round of the first cell */
+	unsigned long seed;
 	int cpus[MAX_CPUS], nr_cpus;
 	uint64_t halt_poll_ns; /* "on": the kvm module's default */
 };
@@ -588,7 +584,7 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
 				"lost wakeup: vCPU %d (pCPU %d) did not enter its ISR within %u ms of interrupt %u of the phase (ISR entries this phase %u)",
 			ph->lost_target + 1, t->cpu,
 			ph->lost_rearm ? ph->lost_round + 1 :
-					 r->c->wake_timeout_ms,
+					 (unsigned int)r->c->wake_timeout_ms,
 			ph->lost_rearm ? r->st->t[ph->lost_target].wakes -
 						 t->wakes_before :
 					 ph->lost_round + 1,
@@ -866,9 +862,10 @@ static void series_name(char *out, size_t size, const char *name, int m)
 		 at + strlen(tag));
 }
 
-static void report_phase(struct ktap *k, struct results *res, struct vmrun *r,
-			 struct phase *ph, const char *name)
+static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
+			 const char *name)
 {
+	struct results *res = &h->res;
 	double rate = ph->wall_ns ? ph->done * 1e9 / ph->wall_ns : 0;
 	char variant[96];
 	struct summary s;
@@ -917,24 +914,20 @@ static void report_phase(struct ktap *k, struct results *res, struct vmrun *r,
 			     r->reinjected.why);
 
 	ktap_comment(
-		k,
+		&h->k,
 		"%s: %u wakeups, %.0f/s; latency p50 %.0f p90 %.0f p99 %.0f max %.0f ns; "
 		"halt_exits %lu halt_wakeup %lu poll ok/tried %lu/%lu; kvm_vcpu_wakeup %lu (waited %lu)",
 		name, ph->done, rate, s.p50, s.p90, s.p99, s.max,
 		ph->stat[ST_HALT_EXITS], ph->stat[ST_HALT_WAKEUP],
 		ph->stat[ST_POLL_OK], ph->stat[ST_POLL_TRIED], ph->wake_all,
 		ph->wake_waited);
-	if (ph->fail[0]) {
-		results_text(res, variant, "verdict", "fail", ph->fail);
-		ktap_result(k, KTAP_FAIL, name, "%s", ph->fail);
-	} else {
-		results_text(res, variant, "verdict", "pass",
-			     "every interrupt woke its target exactly once");
-		ktap_result(
-			k, KTAP_PASS, name,
+	if (ph->fail[0])
+		report_verdict(h, name, &verdict_fail, "%s", ph->fail);
+	else
+		report_verdict(
+			h, name, &verdict_pass,
 			"%u wakeups, each exactly once; p50 %.0f ns p99 %.0f ns",
 			ph->done, s.p50, s.p99);
-	}
 	results_params(res, NULL);
 }
 
@@ -943,9 +936,9 @@ static void report_phase(struct ktap *k, struct results *res, struct vmrun *r,
  * one blocked wakeup per target woken once with halt polling off (each has
  * been blocked since the start), so that they demonstrably see the effect.
  */
-static void run_control(struct ktap *k, struct results *res, struct vmrun *r,
-			const char *name)
+static void run_control(struct harness *h, struct vmrun *r, const char *name)
 {
+	struct results *res = &h->res;
 	unsigned int n = r->nr_targets < CONTROL_WAKES ? r->nr_targets :
 							 CONTROL_WAKES;
 	struct phase ph = { .src = SRC_SIGNAL_MSI,
@@ -1020,18 +1013,14 @@ static void run_control(struct ktap *k, struct results *res, struct vmrun *r,
 			"%u blocked targets woken, kvm:kvm_vcpu_wakeup %lu (waited %lu): the tracepoint is blind",
 			n, ph.wake_all, ph.wake_waited);
 
-	if (why[0]) {
-		results_text(res, variant, "verdict", "fail", why);
-		ktap_result(k, KTAP_FAIL, name, "control: %s", why);
-	} else {
-		snprintf(
-			why, sizeof(why),
+	if (why[0])
+		report_control(h, name, false, "%s", why);
+	else
+		report_control(
+			h, name, true,
 			"quiet window counts 0; %u blocked wakeups: halt_wakeup %lu, halt_exits %lu, kvm_vcpu_wakeup waited %s; TSC offsets (%s) verified",
 			n, ph.stat[ST_HALT_WAKEUP], ph.stat[ST_HALT_EXITS],
 			r->wake_ok ? "exact" : r->wake_why, r->offset_how);
-		results_text(res, variant, "verdict", "pass", why);
-		ktap_result(k, KTAP_PASS, name, "control: %s", why);
-	}
 	results_params(res, NULL);
 	if (ph.lost)
 		r->lost = true;
@@ -1086,10 +1075,10 @@ static void detect_pi(struct results *res, struct pi_facts *f)
 				"timed per cell (function_graph), but it runs only for posted interrupts to blocked vCPUs: IPI virtualization (off here) or VT-d posting (needs an assigned device, none here)");
 }
 
-static void report_pi(struct ktap *k, struct results *res,
-		      const struct pi_facts *f, uint64_t irte_updates,
-		      bool irte_ok)
+static void report_pi(struct harness *h, const struct pi_facts *f,
+		      uint64_t irte_updates, bool irte_ok)
 {
+	struct results *res = &h->res;
 	char text[512];
 
 	snprintf(
@@ -1112,26 +1101,31 @@ static void report_pi(struct ktap *k, struct results *res,
 		results_skip(res, "posted_interrupts",
 			     "pi_wakeup_handler_duration", f->handler_why);
 	results_params(res, NULL);
-	ktap_result(k, KTAP_PASS, "posted_interrupts.detect", "%s", text);
-	ktap_result(k, pi_graph.open ? KTAP_PASS : KTAP_SKIP_METRIC,
-		    "posted_interrupts.pi_wakeup_handler_duration", "%s",
-		    f->handler_why);
+	if (harness_wanted(h, "posted_interrupts.detect"))
+		report_case(h, KTAP_PASS, "posted_interrupts.detect", "%s",
+			    text);
+	if (harness_wanted(h, "posted_interrupts.pi_wakeup_handler_duration"))
+		report_case(h, pi_graph.open ? KTAP_PASS : KTAP_SKIP_METRIC,
+			    "posted_interrupts.pi_wakeup_handler_duration",
+			    "%s", f->handler_why);
 }
 
 /* ---- the slope ------------------------------------------------------------------- */
 
-static void report_slope(struct ktap *k, struct results *res,
-			 const struct config *c, int pi, enum source s,
-			 enum poll poll)
+static void report_slope(struct harness *h, const struct config *c, int pi,
+			 enum source s, enum poll poll)
 {
+	struct results *res = &h->res;
 	struct linreg_group g[MAX_SIZES];
 	char name[96], method[160];
 	struct linreg_ci ci;
 	int i, n = 0;
 
 	snprintf(name, sizeof(name), "ns_per_blocked_vcpu.%s.poll-%s.p%d",
-		 source_names[s], poll_names[poll], c->pcpus[pi]);
-	for (i = 0; i < c->nr_vcpus; i++) {
+		 source_names[s], poll_names[poll], (int)c->pcpus.v[pi]);
+	if (!harness_wanted(h, name))
+		return;
+	for (i = 0; i < c->vcpus.n; i++) {
 		struct series_cell *sc = &series[pi][s][poll][i];
 
 		if (sc->n)
@@ -1139,14 +1133,11 @@ static void report_slope(struct ktap *k, struct results *res,
 							sc->n };
 	}
 	results_params(res, "pcpus=%d source=%s halt_poll=%s pi_path=%s",
-		       c->pcpus[pi], source_names[s], poll_names[poll],
+		       (int)c->pcpus.v[pi], source_names[s], poll_names[poll],
 		       pi_path);
 	if (linreg_median_slope(g, n, BOOTSTRAP_ITERS, 0.95, c->seed, &ci)) {
-		results_skip(
-			res, name, "ns_per_blocked_vcpu",
-			"needs latencies at two or more blocked-vCPU counts");
-		ktap_result(
-			k, KTAP_SKIP, name,
+		report_skip(
+			h, name, "ns_per_blocked_vcpu",
 			"needs latencies at two or more blocked-vCPU counts (%d)",
 			n);
 	} else {
@@ -1157,8 +1148,8 @@ static void report_slope(struct ktap *k, struct results *res,
 		results_estimate(res, name, "ns_per_blocked_vcpu", "ns",
 				 ci.fit.slope, ci.ci_low, ci.ci_high, ci.level,
 				 method);
-		ktap_result(
-			k, KTAP_PASS, name,
+		report_case(
+			h, KTAP_PASS, name,
 			"%.2f ns per blocked vCPU, 95%% CI [%.2f, %.2f], over %d vCPU counts",
 			ci.fit.slope, ci.ci_low, ci.ci_high, n);
 	}
@@ -1181,27 +1172,6 @@ static void keep_for_slope(const struct vmrun *r, int pi, int vi,
 }
 
 /* ---- plan and main ----------------------------------------------------------------- */
-
-static int cells_per_vm(const struct config *c)
-{
-	int n = 0, s, o, p;
-
-	for (p = 0; p < NR_POLLS; p++)
-		for (s = 0; s < NR_SOURCES; s++)
-			for (o = 0; o < NR_ORDERS; o++)
-				n += c->poll[p] && c->source[s] && c->order[o];
-	return n;
-}
-
-static int slopes(const struct config *c)
-{
-	int n = 0, s, p;
-
-	for (p = 0; p < NR_POLLS; p++)
-		for (s = 0; s < NR_SOURCES; s++)
-			n += c->poll[p] && c->source[s];
-	return n * c->nr_pcpus;
-}
 
 static void cell_name(char *buf, size_t size, int m, int p, enum source s,
 		      enum order o, enum poll poll)
@@ -1234,10 +1204,11 @@ static void report_handler(struct results *res, struct vmrun *r,
 	free(ns);
 }
 
-static void run_vm(struct ktap *k, struct results *res, struct config *c,
-		   int pi, int vi, bool *injected)
+static void run_vm(struct harness *h, struct config *c, int pi, int vi,
+		   bool *injected)
 {
-	struct vmrun r = { .c = c, .m = c->vcpus[vi], .p = c->pcpus[pi] };
+	struct results *res = &h->res;
+	struct vmrun r = { .c = c, .m = c->vcpus.v[vi], .p = c->pcpus.v[pi] };
 	uint64_t rng = c->seed + r.m * 131 + r.p;
 	char name[96];
 	int s, o, p;
@@ -1249,12 +1220,13 @@ static void run_vm(struct ktap *k, struct results *res, struct config *c,
 	current = &r;
 	create_vm(&r);
 	ktap_comment(
-		k,
+		&h->k,
 		"M=%d vCPUs on P=%d pCPUs: %d halted targets, %.3g per pCPU; waker on CPU %d; TSC offsets via %s; %s",
 		r.m, r.p, r.nr_targets, r.blocked_per_pcpu, r.waker_cpu,
 		r.offset_how, r.wake_why[0] ? r.wake_why : "");
 	snprintf(name, sizeof(name), "control.m%d.p%d", r.m, r.p);
-	run_control(k, res, &r, name);
+	if (harness_wanted(h, name))
+		run_control(h, &r, name);
 
 	for (p = 0; p < NR_POLLS; p++)
 		for (s = 0; s < NR_SOURCES; s++)
@@ -1264,14 +1236,13 @@ static void run_vm(struct ktap *k, struct results *res, struct config *c,
 						    .poll = p,
 						    .rounds = c->wakes };
 
-				if (!c->poll[p] || !c->source[s] ||
-				    !c->order[o])
-					continue;
 				cell_name(name, sizeof(name), r.m, r.p, s, o,
 					  p);
+				if (!harness_wanted(h, name))
+					continue;
 				if (r.lost) {
-					ktap_result(
-						k, KTAP_SKIP, name,
+					report_skip(
+						h, name, "verdict",
 						"not run: a wakeup in this VM was lost");
 					continue;
 				}
@@ -1285,12 +1256,12 @@ static void run_vm(struct ktap *k, struct results *res, struct config *c,
 				if (ph.lost)
 					r.lost = true;
 				keep_for_slope(&r, pi, vi, &ph);
-				report_phase(k, res, &r, &ph, name);
+				report_phase(h, &r, &ph, name);
 				report_handler(res, &r, &ph, name);
 			}
 	if (r.lost) {
 		/* A target may never leave: the watchdog would only hang. */
-		ktap_comment(k,
+		ktap_comment(&h->k,
 			     "M=%d P=%d: VM left running after a lost wakeup",
 			     r.m, r.p);
 		current = NULL;
@@ -1302,233 +1273,178 @@ static void run_vm(struct ktap *k, struct results *res, struct config *c,
 	current = NULL;
 }
 
-static void usage(FILE *f)
+/* ---- the descriptor ------------------------------------------------------------ */
+
+static struct config config = {
+	.vcpus = { { 2, 4, 8, 16 }, 4 },
+	.pcpus = { { 2 }, 1 },
+	.source = { true, true, true },
+	.order = { true, true },
+	.poll = { true, true },
+	.wakes = 500,
+	.wake_timeout_ms = 2000,
+	.seed = 1,
+};
+
+/*
+ * Per pCPU count and vCPU count: the control, then every cell; then the
+ * slopes per pCPU count; then the posted-interrupt detection.  Records name
+ * a series (the vCPU count is a param, see series_name()).
+ */
+static void plan(struct harness *h)
 {
-	fprintf(f,
-		"usage: %s [--vcpus LIST] [--pcpus LIST] [--sources ipi,irqfd,signal_msi]\n"
-		"          [--orders rr,random] [--halt-poll off,on] [--wakes N]\n"
-		"          [--wake-timeout-ms MS] [--seed N] [--timeout SECONDS] [--list]\n"
-		"          [--inject-lost-wakeup ROUND]\n"
-		"  --vcpus: vCPUs per VM (2..1024; vCPU 0 wakes, the rest halt)\n"
-		"  --pcpus: physical CPUs the vCPUs are pinned on\n",
-		TEST_NAME);
+	struct config *c = &config;
+	struct harness_case *hc;
+	char name[96];
+	int i, j, s, o, p;
+
+	if (c->inject_lost > c->wakes)
+		harness_bad_input(h, "--inject-lost-wakeup %lu is past --wakes",
+				  c->inject_lost);
+	for (i = 0; i < c->pcpus.n; i++)
+		for (j = 0; j < c->vcpus.n; j++) {
+			int m = c->vcpus.v[j], pc = c->pcpus.v[i];
+
+			hc = harness_add_case(h, NULL, "control.m%d.p%d", m,
+					      pc);
+			if (hc)
+				series_name(hc->variant, sizeof(hc->variant),
+					    hc->name, m);
+			for (p = 0; p < NR_POLLS; p++)
+				for (s = 0; s < NR_SOURCES; s++)
+					for (o = 0; o < NR_ORDERS; o++) {
+						if (!c->poll[p] ||
+						    !c->source[s] ||
+						    !c->order[o])
+							continue;
+						cell_name(name, sizeof(name), m,
+							  pc, s, o, p);
+						hc = harness_add_case(
+							h, NULL, "%s", name);
+						if (hc)
+							series_name(
+								hc->variant,
+								sizeof(hc->variant),
+								name, m);
+					}
+		}
+	for (i = 0; i < c->pcpus.n; i++)
+		for (p = 0; p < NR_POLLS; p++)
+			for (s = 0; s < NR_SOURCES; s++)
+				if (c->poll[p] && c->source[s])
+					harness_add_case(
+						h, NULL,
+						"ns_per_blocked_vcpu.%s.poll-%s.p%d",
+						source_names[s], poll_names[p],
+						(int)c->pcpus.v[i]);
+	harness_add_case(h, NULL, "posted_interrupts.detect");
+	harness_add_case(h, NULL,
+			 "posted_interrupts.pi_wakeup_handler_duration");
 }
 
-static int parse_ints(const char *arg, int *out, int lo, int hi,
-		      const char *what)
+static const char *unmet(struct harness *h)
 {
-	char *copy = strdup(arg), *tok, *save, *end;
-	int n = 0;
-	long v;
+	static char why[96];
+	struct config *c = &config;
+	int i, max_vcpus;
 
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		v = strtol(tok, &end, 0);
-		if (*end || v < lo || v > hi || n == MAX_SIZES)
-			option_error(TEST_NAME, what, arg);
-		out[n++] = v;
-	}
-	free(copy);
-	if (!n)
-		option_error(TEST_NAME, what, arg);
-	return n;
+	(void)h;
+	c->nr_cpus = placement_cpus(c->cpus, MAX_CPUS);
+	for (i = 0; i < c->pcpus.n; i++)
+		if ((int)c->pcpus.v[i] > c->nr_cpus) {
+			snprintf(why, sizeof(why),
+				 "--pcpus %lu: this process may use %d CPUs",
+				 c->pcpus.v[i], c->nr_cpus);
+			return why;
+		}
+	max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
+	for (i = 0; i < c->vcpus.n; i++)
+		if ((int)c->vcpus.v[i] > max_vcpus) {
+			snprintf(
+				why, sizeof(why),
+				"--vcpus %lu: this KVM runs up to %d (KVM_CAP_MAX_VCPUS)",
+				c->vcpus.v[i], max_vcpus);
+			return why;
+		}
+	return NULL;
 }
 
-static void parse_names(const char *arg, bool *on, const char *const *names,
-			int nr, const char *what)
+static void describe(struct harness *h, char *buf, size_t size)
 {
-	char *copy = strdup(arg), *tok, *save;
-	int i;
+	char val[32];
 
-	memset(on, 0, nr * sizeof(*on));
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < nr && strcmp(tok, names[i]); i++)
-			;
-		if (i == nr)
-			option_error(TEST_NAME, what, arg);
-		on[i] = true;
-	}
-	free(copy);
+	(void)h;
+	/* "on": the module's halt_poll_ns, set explicitly per VM. */
+	config.halt_poll_ns = 200000;
+	if (host_module_param("kvm", "halt_poll_ns", val, sizeof(val)))
+		config.halt_poll_ns = strtoull(val, NULL, 0);
+	snprintf(buf, size, "%lu wakeups per cell; halt polling on = %lu ns",
+		 config.wakes, config.halt_poll_ns);
 }
+
+static void run(struct harness *h)
+{
+	struct config *c = &config;
+	bool injected = false;
+	struct pi_facts pi;
+	int i, j, s, p;
+
+	/* A vCPU fd, a stats fd and an eventfd per vCPU, and perf fds. */
+	setrlimit(RLIMIT_NOFILE, &(struct rlimit){ 65536, 65536 });
+	detect_pi(&h->res, &pi);
+	for (i = 0; i < c->pcpus.n; i++)
+		for (j = 0; j < c->vcpus.n; j++)
+			run_vm(h, c, i, j, &injected);
+	for (i = 0; i < c->pcpus.n; i++)
+		for (p = 0; p < NR_POLLS; p++)
+			for (s = 0; s < NR_SOURCES; s++)
+				if (c->poll[p] && c->source[s])
+					report_slope(h, c, i, s, p);
+	report_pi(h, &pi, pi_irte_total, pi_irte_counted);
+	ftrace_graph_close(&pi_graph);
+}
+
+static const struct test_descriptor test = {
+	.name = "halt_wakeup",
+	.options =
+		(const struct harness_option[]){
+			{ "vcpus", OPT_LIST, &config.vcpus, 2,
+			  HALT_WAKEUP_MAX_TARGETS,
+			  .help = "vCPUs per VM (vCPU 0 wakes, the rest halt)" },
+			{ "pcpus", OPT_LIST, &config.pcpus, 1, MAX_CPUS,
+			  .help = "physical CPUs the vCPUs are pinned on" },
+			{ "sources", OPT_NAMES, config.source,
+			  .choices = source_names,
+			  .help = "how the wakeup is sent" },
+			{ "orders", OPT_NAMES, config.order,
+			  .choices = order_names,
+			  .help = "order of the targets" },
+			{ "halt-poll", OPT_NAMES, config.poll,
+			  .choices = poll_names, .help = "halt polling" },
+			{ "wakes", OPT_UINT, &config.wakes, 1,
+			  HALT_WAKEUP_MAX_ROUNDS, .help = "wakeups per cell" },
+			{ "wake-timeout-ms", OPT_UINT, &config.wake_timeout_ms,
+			  1, 600000, .help = "after this a wakeup is lost" },
+			{ "seed", OPT_UINT, &config.seed, 0, ~0ul,
+			  .help = "seed of the random order and the bootstrap" },
+			{ "inject-lost-wakeup", OPT_UINT, &config.inject_lost,
+			  1, ~0ul,
+			  .help = "drop this round of the first cell (tests the test)" },
+			{} },
+	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
+					      HARNESS_CAP(KVM_CAP_IRQFD),
+					      HARNESS_CAP(KVM_CAP_X2APIC_API),
+					      HARNESS_CAP(KVM_CAP_HALT_POLL),
+					      {} },
+	.timeout = 600,
+	.plan = plan,
+	.unmet = unmet,
+	.describe = describe,
+	.run = run,
+	.dump = dump_run,
+};
 
 int main(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "vcpus", required_argument, NULL, 'm' },
-		{ "pcpus", required_argument, NULL, 'p' },
-		{ "sources", required_argument, NULL, 's' },
-		{ "orders", required_argument, NULL, 'o' },
-		{ "halt-poll", required_argument, NULL, 'P' },
-		{ "wakes", required_argument, NULL, 'n' },
-		{ "wake-timeout-ms", required_argument, NULL, 'w' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "inject-lost-wakeup", required_argument, NULL, 'L' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	static struct config c = {
-		.vcpus = { 2, 4, 8, 16 },
-		.nr_vcpus = 4,
-		.pcpus = { 2 },
-		.nr_pcpus = 1,
-		.source = { true, true, true },
-		.order = { true, true },
-		.poll = { true, true },
-		.wakes = 500,
-		.wake_timeout_ms = 2000,
-		.seed = 1,
-	};
-	unsigned long timeout = 600;
-	struct pi_facts pi;
-	struct results res;
-	bool list = false, injected = false;
-	char name[96], buf[32];
-	struct ktap k;
-	int opt, i, j, s, o, p, max_vcpus, plan;
-	char *end;
-
-	opterr = 0; /* option_error() says it, in one line */
-	while ((opt = getopt_long(argc, argv, "m:p:s:o:P:n:w:S:t:L:lh", opts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'm':
-			c.nr_vcpus = parse_ints(
-				optarg, c.vcpus, 2, HALT_WAKEUP_MAX_TARGETS,
-				"bad --vcpus '%s' (2..1024, comma-separated)");
-			break;
-		case 'p':
-			c.nr_pcpus = parse_ints(
-				optarg, c.pcpus, 1, MAX_CPUS,
-				"bad --pcpus '%s' (1..64, comma-separated)");
-			break;
-		case 's':
-			parse_names(
-				optarg, c.source, source_names, NR_SOURCES,
-				"bad --sources '%s' (ipi, irqfd, signal_msi)");
-			break;
-		case 'o':
-			parse_names(optarg, c.order, order_names, NR_ORDERS,
-				    "bad --orders '%s' (rr, random)");
-			break;
-		case 'P':
-			parse_names(optarg, c.poll, poll_names, NR_POLLS,
-				    "bad --halt-poll '%s' (off, on)");
-			break;
-		case 'n':
-			c.wakes = option_number(TEST_NAME, optarg,
-						"bad --wakes '%s' (1..16384)",
-						1, HALT_WAKEUP_MAX_ROUNDS);
-			break;
-		case 'w':
-			c.wake_timeout_ms = option_number(
-				TEST_NAME, optarg, "bad --wake-timeout-ms '%s'",
-				1, 600000);
-			break;
-		case 'S':
-			c.seed = strtoull(optarg, &end, 0);
-			if (*end)
-				option_error(TEST_NAME, "bad --seed '%s'",
-					     optarg);
-			break;
-		case 't':
-			timeout = option_number(TEST_NAME, optarg,
-						"bad --timeout '%s'", 1, 86400);
-			break;
-		case 'L':
-			c.inject_lost = option_number(
-				TEST_NAME, optarg,
-				"bad --inject-lost-wakeup '%s'", 1, ~0ul);
-			break;
-		case 'l':
-			list = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			option_error(TEST_NAME, "bad option '%s' (see --help)",
-				     argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		option_error(TEST_NAME, "unexpected argument '%s'",
-			     argv[optind]);
-	if (!cells_per_vm(&c))
-		option_error(TEST_NAME, "nothing to run%s", "");
-	if (c.inject_lost > c.wakes)
-		option_error(TEST_NAME,
-			     "--inject-lost-wakeup '%s' is past --wakes", "");
-
-	if (list) {
-		for (i = 0; i < c.nr_pcpus; i++)
-			for (j = 0; j < c.nr_vcpus; j++)
-				for (p = 0; p < NR_POLLS; p++)
-					for (s = 0; s < NR_SOURCES; s++)
-						for (o = 0; o < NR_ORDERS;
-						     o++) {
-							if (!c.poll[p] ||
-							    !c.source[s] ||
-							    !c.order[o])
-								continue;
-							cell_name(name,
-								  sizeof(name),
-								  c.vcpus[j],
-								  c.pcpus[i], s,
-								  o, p);
-							printf("%s\n", name);
-						}
-		return 0;
-	}
-
-	c.nr_cpus = placement_cpus(c.cpus, MAX_CPUS);
-	for (i = 0; i < c.nr_pcpus; i++)
-		if (c.pcpus[i] > c.nr_cpus) {
-			snprintf(buf, sizeof(buf), "%d", c.pcpus[i]);
-			ktap_init(&k, stdout, 1);
-			ktap_result(&k, KTAP_SKIP, TEST_NAME,
-				    "--pcpus %s: this process may use %d CPUs",
-				    buf, c.nr_cpus);
-			return ktap_exit_code(&k);
-		}
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQFD));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X2APIC_API));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HALT_POLL));
-	max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
-	for (i = 0; i < c.nr_vcpus; i++)
-		__TEST_REQUIRE(c.vcpus[i] <= max_vcpus,
-			       "--vcpus up to this host's KVM_CAP_MAX_VCPUS");
-	/* "on": the module's halt_poll_ns, set explicitly per VM. */
-	c.halt_poll_ns = 200000;
-	if (host_module_param("kvm", "halt_poll_ns", buf, sizeof(buf)))
-		c.halt_poll_ns = strtoull(buf, NULL, 0);
-	/* A vCPU fd, a stats fd and an eventfd per vCPU, and perf fds. */
-	setrlimit(RLIMIT_NOFILE, &(struct rlimit){ 65536, 65536 });
-
-	watchdog_arm(timeout, dump_run);
-	results_open(&res, TEST_NAME, NULL);
-	detect_pi(&res, &pi);
-	plan = c.nr_pcpus * c.nr_vcpus * (1 + cells_per_vm(&c)) + slopes(&c) +
-	       2;
-	ktap_init(&k, stdout, plan);
-	ktap_comment(
-		&k,
-		"host kernel %s, %s, KVM module %s, APICv %s; %u wakeups per cell; halt polling on = %lu ns",
-		res.host.kernel, res.host.cpu, res.host.kvm_module,
-		res.host.apicv ? "on" : "off", c.wakes, c.halt_poll_ns);
-	for (i = 0; i < c.nr_pcpus; i++)
-		for (j = 0; j < c.nr_vcpus; j++)
-			run_vm(&k, &res, &c, i, j, &injected);
-	for (i = 0; i < c.nr_pcpus; i++)
-		for (p = 0; p < NR_POLLS; p++)
-			for (s = 0; s < NR_SOURCES; s++)
-				if (c.poll[p] && c.source[s])
-					report_slope(&k, &res, &c, i, s, p);
-	report_pi(&k, &res, &pi, pi_irte_total, pi_irte_counted);
-	ftrace_graph_close(&pi_graph);
-	results_close(&res);
-	return ktap_exit_code(&k);
+	return harness_main(&test, argc, argv);
 }

@@ -20,7 +20,6 @@
  * CPU hog beside them: steal and lateness must both rise, or the counters
  * are blind.
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,21 +39,17 @@
 
 #include "guest_code/inject_isolation.h"
 #include "lib/bootstrap.h"
-#include "lib/ktap.h"
+#include "lib/harness.h"
 #include "lib/kvm_compat.h"
-#include "lib/options.h"
 #include "lib/placement.h"
 #include "lib/results.h"
 #include "lib/stats.h"
 #include "lib/tsc.h"
-#include "lib/watchdog.h"
 
-#define TEST_NAME "inject_isolation"
 #define ISO_STORM_VECTOR 0x40
 #define ISO_TIMER_VECTOR 0xec
 #define ISO_KICK_VECTOR 0xf0
 #define ISO_MAX_INJECTORS 16
-#define ISO_MAX_RATES 16
 #define ISO_IDLE 2 /* periodic, TSC-deadline */
 #define ISO_BOOTSTRAP_ITERS 2000
 
@@ -62,13 +57,10 @@ static const char *const timer_names[] = { "periodic", "deadline" };
 
 struct options {
 	unsigned long phase_ms, window_ms, period_us;
-	int storm_vcpus;
-	int injectors; /* for the rate phases */
-	double rates[ISO_MAX_RATES]; /* 0: flat out */
-	int nr_rates;
-	int scaling[ISO_MAX_RATES]; /* injector counts, flat out */
-	int nr_scaling;
-	const char *filter;
+	unsigned long storm_vcpus;
+	unsigned long injectors; /* for the rate phases */
+	struct option_list rates; /* MSIs per second in all; 0: flat out */
+	struct option_list scaling; /* injector counts, flat out */
 };
 
 struct guest_vm {
@@ -101,8 +93,8 @@ struct ctx {
 	int nr_inj;
 	_Atomic bool injecting, hogging;
 	int inj_cpus[CPU_SETSIZE], nr_inj_cpus;
-	struct results res;
-	struct ktap k;
+	struct results *res;
+	struct harness *h;
 	const char *stage;
 };
 
@@ -590,7 +582,7 @@ static void record_diff(struct ctx *c, const char *variant, const char *metric,
 				  &d))
 		return;
 	results_estimate(
-		&c->res, variant, metric, unit, d.diff, d.ci_low, d.ci_high,
+		c->res, variant, metric, unit, d.diff, d.ci_low, d.ci_high,
 		d.level,
 		"median(storm) - median(storm off), percentile bootstrap (2000 resamples)");
 }
@@ -613,37 +605,37 @@ static void record_idle(struct ctx *c, const char *placement,
 		snprintf(variant, sizeof(variant), "%s.%s", placement,
 			 timer_names[i]);
 		results_params(
-			&c->res,
-			"rate=%.0f injectors=%d placement=%s storm=%s timer=%s storm_vcpus=%d period_us=%lu",
+			c->res,
+			"rate=%.0f injectors=%d placement=%s storm=%s timer=%s storm_vcpus=%lu period_us=%lu",
 			rate, injectors, placement, storm, timer_names[i],
 			c->o.storm_vcpus, c->o.period_us);
 		if (!g->present) {
-			results_skip(&c->res, variant, "tick_lateness", g->why);
+			results_skip(c->res, variant, "tick_lateness", g->why);
 			continue;
 		}
 		if (g->steal) {
 			tmp = alloc_doubles(p->nr_win);
 			memcpy(tmp, p->steal_pct[i], p->nr_win * sizeof(*tmp));
-			results_samples(&c->res, variant, "steal_pct", "%", tmp,
+			results_samples(c->res, variant, "steal_pct", "%", tmp,
 					p->nr_win);
 			free(tmp);
 		} else {
 			results_skip(
-				&c->res, variant, "steal_pct",
+				c->res, variant, "steal_pct",
 				"KVM does not offer steal time (KVM_FEATURE_STEAL_TIME)");
 		}
 		tmp = alloc_doubles(p->nr_win);
 		memcpy(tmp, p->run_delay_pct[i], p->nr_win * sizeof(*tmp));
-		results_samples(&c->res, variant, "vcpu_run_delay_pct", "%",
-				tmp, p->nr_win);
+		results_samples(c->res, variant, "vcpu_run_delay_pct", "%", tmp,
+				p->nr_win);
 		free(tmp);
 		tmp = alloc_doubles(p->nr_lat[i]);
 		memcpy(tmp, p->lateness_ns[i], p->nr_lat[i] * sizeof(*tmp));
-		results_samples(&c->res, variant, "tick_lateness", "ns", tmp,
+		results_samples(c->res, variant, "tick_lateness", "ns", tmp,
 				p->nr_lat[i]);
 		free(tmp);
-		results_count(&c->res, variant, "ticks", "count", p->ticks[i]);
-		results_count(&c->res, variant, "missed_ticks_total", "count",
+		results_count(c->res, variant, "ticks", "count", p->ticks[i]);
+		results_count(c->res, variant, "missed_ticks_total", "count",
 			      p->missed[i]);
 		if (!base)
 			continue;
@@ -664,16 +656,16 @@ static void record_storm(struct ctx *c, const char *variant,
 	double *tmp = alloc_doubles(p->nr_win);
 
 	results_params(
-		&c->res,
-		"rate=%.0f injectors=%d placement=%s storm=%s storm_vcpus=%d",
+		c->res,
+		"rate=%.0f injectors=%d placement=%s storm=%s storm_vcpus=%lu",
 		rate, injectors, placement, storm, c->o.storm_vcpus);
 	memcpy(tmp, p->inj_rate, p->nr_win * sizeof(*tmp));
-	results_samples(&c->res, variant, "injections_per_s", "1/s", tmp,
+	results_samples(c->res, variant, "injections_per_s", "1/s", tmp,
 			p->nr_win);
 	memcpy(tmp, p->storm_rate, p->nr_win * sizeof(*tmp));
-	results_samples(&c->res, variant, "storm_irqs_per_s", "1/s", tmp,
+	results_samples(c->res, variant, "storm_irqs_per_s", "1/s", tmp,
 			p->nr_win);
-	results_count(&c->res, variant, "injections_per_s_per_thread", "1/s",
+	results_count(c->res, variant, "injections_per_s_per_thread", "1/s",
 		      injectors ? (long long)(p->injections_per_s / injectors) :
 				  0);
 	free(tmp);
@@ -735,8 +727,8 @@ static void run_placement(struct ctx *c, bool same)
 	run_phase(c, &base, 0, 0);
 	record_idle(c, placement, &base, NULL, "off", 0, 0);
 	ok = phase_sane(c, &base, false, why, sizeof(why));
-	for (r = 0; ok && r < c->o.nr_rates; r++) {
-		double rate = c->o.rates[r];
+	for (r = 0; ok && r < c->o.rates.n; r++) {
+		double rate = c->o.rates.v[r];
 		char variant[64];
 
 		run_phase(c, &p, c->o.injectors, rate);
@@ -745,16 +737,16 @@ static void run_placement(struct ctx *c, bool same)
 			rate = p.injections_per_s;
 		snprintf(variant, sizeof(variant), "%s.storm", placement);
 		record_storm(c, variant, &p, placement,
-			     c->o.rates[r] ? "paced" : "max", rate,
+			     c->o.rates.v[r] ? "paced" : "max", rate,
 			     c->o.injectors);
 		record_idle(c, placement, &p, &base,
-			    c->o.rates[r] ? "paced" : "max", rate,
+			    c->o.rates.v[r] ? "paced" : "max", rate,
 			    c->o.injectors);
 		ok = phase_sane(c, &p, true, why, sizeof(why));
 		n += snprintf(
 			line + n, n < sizeof(line) ? sizeof(line) - n : 0,
 			"%s %.0f/s: storm %.0f/s, steal p50 %s%.2f%%, lateness p50 %.1f us (off: %.1f); ",
-			c->o.rates[r] ? "paced" : "max", rate,
+			c->o.rates.v[r] ? "paced" : "max", rate,
 			p.storm_irqs_per_s, c->idle[0].steal ? "" : "n/a ",
 			median_of(p.steal_pct[0], p.nr_win),
 			median_of(p.lateness_ns[0], p.nr_lat[0]) / 1e3,
@@ -762,19 +754,19 @@ static void run_placement(struct ctx *c, bool same)
 		phase_free(&p);
 	}
 	phase_free(&base);
-	results_params(&c->res, NULL);
+	results_params(c->res, NULL);
 	if (n)
-		ktap_comment(&c->k, "%s (periodic idle guest): %s", placement,
-			     line);
+		ktap_comment(&c->h->k, "%s (periodic idle guest): %s",
+			     placement, line);
 	if (ok)
-		ktap_result(&c->k, KTAP_PASS, placement,
-			    "storm-off baseline and %d storm rates measured",
-			    c->o.nr_rates);
+		report_verdict(c->h, placement, &verdict_pass,
+			       "storm-off baseline and %d storm rates measured",
+			       c->o.rates.n);
 	else
-		ktap_result(&c->k, KTAP_FAIL, placement, "%s", why);
+		report_verdict(c->h, placement, &verdict_fail, "%s", why);
 	for (i = 0; i < ISO_IDLE; i++)
 		if (!c->idle[i].present)
-			ktap_comment(&c->k, "%s idle guest skipped: %s",
+			ktap_comment(&c->h->k, "%s idle guest skipped: %s",
 				     timer_names[i], c->idle[i].why);
 }
 
@@ -790,8 +782,8 @@ static void run_scaling(struct ctx *c)
 	c->stage = "scaling";
 	watchdog_stage("scaling");
 	place(c, c->nr_cpus < 2);
-	for (s = 0; s < c->o.nr_scaling; s++) {
-		int k = c->o.scaling[s];
+	for (s = 0; s < c->o.scaling.n; s++) {
+		int k = c->o.scaling.v[s];
 
 		run_phase(c, &p, k, 0);
 		record_storm(c, "scaling", &p,
@@ -805,12 +797,13 @@ static void run_scaling(struct ctx *c)
 			p.storm_irqs_per_s);
 		phase_free(&p);
 	}
-	results_params(&c->res, NULL);
-	ktap_comment(&c->k, "injector threads: %s", line);
-	ktap_result(&c->k, ok ? KTAP_PASS : KTAP_FAIL, "scaling",
-		    ok ? "injection throughput measured for %d thread counts" :
-			 "a phase delivered no MSI (of %d)",
-		    c->o.nr_scaling);
+	results_params(c->res, NULL);
+	ktap_comment(&c->h->k, "injector threads: %s", line);
+	report_verdict(
+		c->h, "scaling", ok ? &verdict_pass : &verdict_fail,
+		ok ? "injection throughput measured for %d thread counts" :
+		     "a phase delivered no MSI (of %d)",
+		c->o.scaling.n);
 }
 
 static void *hog_thread(void *arg)
@@ -856,7 +849,7 @@ static void run_control(struct ctx *c)
 		if (c->idle[i].present)
 			c->idle[i].st->busy = 0;
 	record_idle(c, "control", &p, &base, "off", 0, 0);
-	results_params(&c->res, NULL);
+	results_params(c->res, NULL);
 
 	why[0] = '\0';
 	for (i = 0; i < ISO_IDLE; i++) {
@@ -898,227 +891,145 @@ static void run_control(struct ctx *c)
 	}
 	phase_free(&base);
 	phase_free(&p);
-	results_text(&c->res, "control", "control", blind ? "fail" : "pass",
-		     why);
-	ktap_result(&c->k, blind ? KTAP_FAIL : KTAP_PASS, "control",
-		    "%sidle guests spinning beside a CPU hog: %s",
-		    blind ? "counters blind: " : "", why);
+	report_control(c->h, "control", !blind,
+		       "%sidle guests spinning beside a CPU hog: %s",
+		       blind ? "counters blind: " : "", why);
 }
 
-/* ---- options ------------------------------------------------------------------------------ */
+/* ---- the descriptor ------------------------------------------------------------ */
 
-static void usage(FILE *f)
+static struct ctx ctx = {
+	.o = { .phase_ms = 2000,
+	       .window_ms = 50,
+	       .period_us = 1000,
+	       .storm_vcpus = 1,
+	       .injectors = 1,
+	       .rates = { { 1000, 10000, 100000, 0 }, 4 },
+	       .scaling = { { 1, 2, 4 }, 3 } },
+};
+
+static void plan(struct harness *h)
 {
-	fprintf(f,
-		"usage: %s [--rates R,R,...|max] [--injectors K] [--scaling K,K,...]\n"
-		"          [--storm-vcpus N] [--phase-ms MS] [--window-ms MS] [--period-us US]\n"
-		"          [--variant same|different|scaling|control] [--timeout SECONDS] [--list]\n"
-		"  rates: MSIs per second in all, 'max' = flat out\n",
-		TEST_NAME);
+	struct options *o = &ctx.o;
+
+	if (o->phase_ms / o->window_ms < 2)
+		harness_bad_input(
+			h, "--phase-ms %lu must hold at least two windows",
+			o->phase_ms);
+	if (o->phase_ms * 1000 / o->period_us >= INJECT_ISOLATION_RING)
+		harness_bad_input(
+			h,
+			"--phase-ms/--period-us: more ticks per phase than the guest log holds (%d)",
+			INJECT_ISOLATION_RING);
+	harness_add_case(h, NULL, "same");
+	harness_add_case(h, NULL, "different");
+	harness_add_case(h, NULL, "scaling");
+	harness_add_case(h, NULL, "control");
 }
 
-static int parse_list(const char *arg, const char *what, double *out,
-		      bool allow_max, unsigned long max)
+static const char *unmet(struct harness *h)
 {
-	char copy[256], *tok, *save;
-	int n = 0;
+	(void)h;
+	ctx.nr_cpus = placement_cpus(ctx.cpus, CPU_SETSIZE);
+	return ctx.nr_cpus > 0 ? NULL : "no CPU to run on";
+}
 
-	snprintf(copy, sizeof(copy), "%s", arg);
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (n == ISO_MAX_RATES)
-			option_error(TEST_NAME, what, arg);
-		if (allow_max && !strcmp(tok, "max"))
-			out[n++] = 0;
+static void describe(struct harness *h, char *buf, size_t size)
+{
+	const struct options *o = &ctx.o;
+
+	(void)h;
+	snprintf(
+		buf, size,
+		"%d CPUs; %lu storm vCPU(s), %lu injector(s); %lu us ticks; phases of %lu ms in %lu ms windows; steal time %s",
+		ctx.nr_cpus, o->storm_vcpus, o->injectors, o->period_us,
+		o->phase_ms, o->window_ms,
+		kvm_cpu_has(X86_FEATURE_KVM_STEAL_TIME) ? "on" : "not offered");
+}
+
+/* One storm VM and the idle VMs serve every case. */
+static void run(struct harness *h)
+{
+	struct ctx *c = &ctx;
+	int i;
+
+	c->h = h;
+	c->res = &h->res;
+	current_ctx = c;
+	c->stage = "setup";
+	storm_vm_create(c);
+	for (i = 0; i < ISO_IDLE; i++)
+		idle_vm_create(c, i);
+	vm_start(&c->storm);
+	for (i = 0; i < ISO_IDLE; i++)
+		vm_start(&c->idle[i]);
+	vm_wait_ready(&c->storm);
+	for (i = 0; i < ISO_IDLE; i++)
+		vm_wait_ready(&c->idle[i]);
+
+	if (harness_wanted(h, "same"))
+		run_placement(c, true);
+	if (harness_wanted(h, "different")) {
+		if (c->nr_cpus < 2)
+			report_skip(
+				h, "different", "verdict",
+				"one CPU available: no other CPU for the storm");
 		else
-			out[n++] = option_number(TEST_NAME, tok, what, 1, max);
+			run_placement(c, false);
 	}
-	if (!n)
-		option_error(TEST_NAME, what, arg);
-	return n;
+	if (harness_wanted(h, "scaling"))
+		run_scaling(c);
+	if (harness_wanted(h, "control")) {
+		if (c->nr_cpus < 2)
+			report_skip(
+				h, "control", "control",
+				"one CPU available: the hog would share it with the injector-free storm VM");
+		else
+			run_control(c);
+	}
+
+	c->stage = "teardown";
+	vm_stop(&c->storm);
+	for (i = 0; i < ISO_IDLE; i++)
+		vm_stop(&c->idle[i]);
 }
 
-static const char *const parts[] = { "same", "different", "scaling",
-				     "control" };
+static const struct test_descriptor test = {
+	.name = "inject_isolation",
+	.options =
+		(const struct harness_option[]){
+			{ "rates", OPT_LIST, &ctx.o.rates, 1, 100000000,
+			  .word = "max",
+			  .help = "MSIs per second in all, 'max' = flat out" },
+			{ "injectors", OPT_UINT, &ctx.o.injectors, 1,
+			  ISO_MAX_INJECTORS,
+			  .help = "injector threads of the rate phases" },
+			{ "scaling", OPT_LIST, &ctx.o.scaling, 1,
+			  ISO_MAX_INJECTORS,
+			  .help = "injector thread counts, flat out" },
+			{ "storm-vcpus", OPT_UINT, &ctx.o.storm_vcpus, 1,
+			  INJECT_ISOLATION_MAX_STORM_VCPUS,
+			  .help = "vCPUs of the storm guest" },
+			{ "phase-ms", OPT_UINT, &ctx.o.phase_ms, 100, 60000,
+			  .help = "length of a phase" },
+			{ "window-ms", OPT_UINT, &ctx.o.window_ms, 10, 10000,
+			  .help = "sampling window" },
+			{ "period-us", OPT_UINT, &ctx.o.period_us, 100, 100000,
+			  .help = "idle guests' timer period" },
+			{} },
+	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_IRQFD),
+					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
+					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
+					      {} },
+	.timeout = 600,
+	.plan = plan,
+	.unmet = unmet,
+	.describe = describe,
+	.run = run,
+	.dump = dump_ctx,
+};
 
 int main(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "rates", required_argument, NULL, 'r' },
-		{ "injectors", required_argument, NULL, 'k' },
-		{ "scaling", required_argument, NULL, 'K' },
-		{ "storm-vcpus", required_argument, NULL, 'n' },
-		{ "phase-ms", required_argument, NULL, 'p' },
-		{ "window-ms", required_argument, NULL, 'w' },
-		{ "period-us", required_argument, NULL, 'P' },
-		{ "variant", required_argument, NULL, 'v' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	static struct ctx c;
-	double scaling[ISO_MAX_RATES];
-	unsigned long timeout = 600;
-	bool list = false, run[4];
-	int opt, i, planned = 0;
-
-	c.o = (struct options){ .phase_ms = 2000,
-				.window_ms = 50,
-				.period_us = 1000,
-				.storm_vcpus = 1,
-				.injectors = 1 };
-	c.o.nr_rates = parse_list("1000,10000,100000,max", "", c.o.rates, true,
-				  100000000);
-	c.o.nr_scaling = parse_list("1,2,4", "", scaling, false, 16);
-	opterr = 0; /* option_error() says it, in one line */
-	while ((opt = getopt_long(argc, argv, "r:k:K:n:p:w:P:v:t:lh", opts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			c.o.nr_rates = parse_list(
-				optarg, "bad --rates '%s' (R,R,... or max)",
-				c.o.rates, true, 100000000);
-			break;
-		case 'k':
-			c.o.injectors =
-				option_number(TEST_NAME, optarg,
-					      "bad --injectors '%s' (1..16)", 1,
-					      ISO_MAX_INJECTORS);
-			break;
-		case 'K':
-			c.o.nr_scaling = parse_list(
-				optarg,
-				"bad --scaling '%s' (K,K,... each 1..16)",
-				scaling, false, ISO_MAX_INJECTORS);
-			break;
-		case 'n':
-			c.o.storm_vcpus = option_number(
-				TEST_NAME, optarg,
-				"bad --storm-vcpus '%s' (1..8)", 1,
-				INJECT_ISOLATION_MAX_STORM_VCPUS);
-			break;
-		case 'p':
-			c.o.phase_ms = option_number(
-				TEST_NAME, optarg,
-				"bad --phase-ms '%s' (100..60000)", 100, 60000);
-			break;
-		case 'w':
-			c.o.window_ms = option_number(
-				TEST_NAME, optarg,
-				"bad --window-ms '%s' (10..10000)", 10, 10000);
-			break;
-		case 'P':
-			c.o.period_us = option_number(
-				TEST_NAME, optarg,
-				"bad --period-us '%s' (100..100000)", 100,
-				100000);
-			break;
-		case 'v':
-			c.o.filter = optarg;
-			break;
-		case 't':
-			timeout = option_number(TEST_NAME, optarg,
-						"bad --timeout '%s'", 1,
-						100000);
-			break;
-		case 'l':
-			list = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			option_error(TEST_NAME, "bad option '%s' (see --help)",
-				     argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		option_error(TEST_NAME, "unexpected argument '%s'",
-			     argv[optind]);
-	for (i = 0; i < c.o.nr_scaling; i++)
-		c.o.scaling[i] = scaling[i];
-	if (c.o.phase_ms / c.o.window_ms < 2)
-		option_error(TEST_NAME,
-			     "--phase-ms '%s' must hold at least two windows",
-			     "");
-	if (c.o.phase_ms * 1000 / c.o.period_us >= INJECT_ISOLATION_RING)
-		option_error(
-			TEST_NAME,
-			"--phase-ms/--period-us: more ticks per phase than the guest log holds (%s)",
-			"16384");
-	for (i = 0; i < 4; i++) {
-		run[i] = option_variant_selected(parts[i], c.o.filter);
-		planned += run[i];
-	}
-	if (!planned)
-		option_error(TEST_NAME, "no variant matches '%s'", c.o.filter);
-	if (list) {
-		for (i = 0; i < 4; i++)
-			if (run[i])
-				printf("%s\n", parts[i]);
-		return 0;
-	}
-
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQFD));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQ_ROUTING));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
-
-	current_ctx = &c;
-	c.nr_cpus = placement_cpus(c.cpus, CPU_SETSIZE);
-	TEST_ASSERT(c.nr_cpus > 0, "no CPU to run on");
-	watchdog_arm(timeout, dump_ctx);
-	results_open(&c.res, TEST_NAME, NULL);
-	ktap_init(&c.k, stdout, planned);
-	ktap_comment(
-		&c.k,
-		"host kernel %s, %s, KVM module %s; %d CPUs; %d storm vCPU(s), %d injector(s); "
-		"%lu us ticks; phases of %lu ms in %lu ms windows; steal time %s",
-		c.res.host.kernel, c.res.host.cpu, c.res.host.kvm_module,
-		c.nr_cpus, c.o.storm_vcpus, c.o.injectors, c.o.period_us,
-		c.o.phase_ms, c.o.window_ms,
-		kvm_cpu_has(X86_FEATURE_KVM_STEAL_TIME) ? "on" : "not offered");
-
-	c.stage = "setup";
-	storm_vm_create(&c);
-	for (i = 0; i < ISO_IDLE; i++)
-		idle_vm_create(&c, i);
-	vm_start(&c.storm);
-	for (i = 0; i < ISO_IDLE; i++)
-		vm_start(&c.idle[i]);
-	vm_wait_ready(&c.storm);
-	for (i = 0; i < ISO_IDLE; i++)
-		vm_wait_ready(&c.idle[i]);
-
-	if (run[0])
-		run_placement(&c, true);
-	if (run[1]) {
-		if (c.nr_cpus < 2)
-			ktap_result(
-				&c.k, KTAP_SKIP, "different",
-				"one CPU available: no other CPU for the storm");
-		else
-			run_placement(&c, false);
-	}
-	if (run[2])
-		run_scaling(&c);
-	if (run[3]) {
-		if (c.nr_cpus < 2)
-			ktap_result(
-				&c.k, KTAP_SKIP, "control",
-				"one CPU available: the hog would share it with the injector-free storm VM");
-		else
-			run_control(&c);
-	}
-
-	c.stage = "teardown";
-	vm_stop(&c.storm);
-	for (i = 0; i < ISO_IDLE; i++)
-		vm_stop(&c.idle[i]);
-	if (compat_used_memory_region_v1())
-		ktap_comment(
-			&c.k,
-			"kernel lacks KVM_SET_USER_MEMORY_REGION2: used the pre-6.8 ioctl");
-	results_close(&c.res);
-	return ktap_exit_code(&c.k);
+	return harness_main(&test, argc, argv);
 }

@@ -17,7 +17,6 @@
  * precondition (V in service inside its ISR, seen by guest and host) and
  * reports not-provoked when it fails.
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -34,16 +33,13 @@
 #include "guest_code/ioapic_eoi_reuse.h"
 #include "lib/eoi_verdict.h"
 #include "lib/ioapic_model.h"
-#include "lib/ktap.h"
+#include "lib/harness.h"
 #include "lib/kvm_compat.h"
 #include "lib/kvm_stats.h"
-#include "lib/options.h"
 #include "lib/results.h"
 #include "lib/trace_counter.h"
 #include "lib/tsc.h"
-#include "lib/watchdog.h"
 
-#define TEST_NAME "ioapic_eoi_reuse"
 #define EOI_PIN 10
 #define EOI_VECTOR 0x62
 #define EOI_NEW_VECTOR 0x72
@@ -450,48 +446,41 @@ static void run_vcpus(struct run *r)
 }
 
 /*
- * The control proves that the counter sees exits (about one per reuse) and,
- * where V really was in service mid-ISR, that the EOI path works (remote IRR
- * cleared, the still-asserted line delivered again).  On a platform that
- * EOIs at delivery, level-triggered state is not the guest's to judge.
+ * The control proves that the counter sees exits (eoi_control_sees_exits())
+ * and, where V really was in service mid-ISR, that the EOI path works
+ * (remote IRR cleared, the still-asserted line delivered again).  On a
+ * platform that EOIs at delivery, level-triggered state is not the guest's
+ * to judge.
  */
-static void report_control(struct ktap *k, struct results *res, struct run *r,
-			   const struct eoi_observation *o, const char *why,
-			   bool redelivered)
+static void judge_control(struct harness *h, struct run *r,
+			  const struct eoi_observation *o, const char *why,
+			  bool redelivered)
 {
 	bool judge_eoi_path = o->in_service_guest && o->in_service_host;
-	char reason[256] = "";
+	const char *name = r->v->name;
 
 	if (judge_eoi_path && !redelivered)
-		snprintf(
-			reason, sizeof(reason),
-			"control: line not redelivered after EOI (remote IRR %d)",
-			r->remote_irr_after_eoi);
+		report_control(h, name, false,
+			       "line not redelivered after EOI (remote IRR %d)",
+			       r->remote_irr_after_eoi);
 	else if (o->exits_measurable &&
 		 !eoi_control_sees_exits(o->reuse_exits, r->reuses))
-		snprintf(
-			reason, sizeof(reason),
-			"control: %lu EOI exits for %u reuses: the counter is blind",
+		report_control(
+			h, name, false,
+			"%lu EOI exits for %u reuses: the counter is blind",
 			o->reuse_exits, r->reuses);
-
-	if (reason[0]) {
-		results_text(res, r->v->name, "control", "fail", reason);
-		ktap_result(k, KTAP_FAIL, r->v->name, "%s", reason);
-	} else if (!o->exits_measurable) {
-		results_text(res, r->v->name, "control", "skip", why);
-		ktap_result(k, KTAP_SKIP, r->v->name, "%s", why);
-	} else {
-		snprintf(reason, sizeof(reason),
-			 "%lu EOI exits for %u reuses%s", o->reuse_exits,
-			 r->reuses, judge_eoi_path ? "; line redelivered" : "");
-		results_text(res, r->v->name, "control", "pass", reason);
-		ktap_result(k, KTAP_PASS, r->v->name, "control: %s", reason);
-	}
+	else if (!o->exits_measurable)
+		report_skip(h, name, "control", "%s", why);
+	else
+		report_control(h, name, true, "%lu EOI exits for %u reuses%s",
+			       o->reuse_exits, r->reuses,
+			       judge_eoi_path ? "; line redelivered" : "");
 }
 
-static void report(struct ktap *k, struct results *res, struct run *r,
-		   const char *why, uint64_t wall_ns)
+static void judge(struct harness *h, struct run *r, const char *why,
+		  uint64_t wall_ns)
 {
+	struct results *res = &h->res;
 	const struct variant *v = r->v;
 	uint64_t reuse_exits = r->exits_at_reuse_done - r->exits_at_reuse_start;
 	bool measurable = v->irqchip == IRQCHIP_SPLIT || r->kvm_exit_ok;
@@ -520,10 +509,10 @@ static void report(struct ktap *k, struct results *res, struct run *r,
 		.reuses = r->reuses,
 	};
 	enum eoi_verdict verdict = eoi_verdict(&o);
-	char reason[256];
+	const struct verdict_kind *kind = &eoi_verdict_kinds[verdict];
 
 	ktap_comment(
-		k,
+		&h->k,
 		"%s: V=0x%x in service in ISR: guest %d host %d; first EOI exits %lu; "
 		"remote IRR after EOI %d; redelivered vcpu0 %u peer %u; reuse EOI exits %lu "
 		"of %u; kvm_eoi %lu; vCPU0 exits %lu",
@@ -560,81 +549,75 @@ static void report(struct ktap *k, struct results *res, struct run *r,
 	results_count(res, v->name, "wall_time", "ns", wall_ns);
 
 	if (v->reprogram == REPROGRAM_NONE) {
-		report_control(k, res, r, &o, why, redelivered);
+		judge_control(h, r, &o, why, redelivered);
 		return;
 	}
 
 	switch (verdict) {
 	case VERDICT_NOT_PROVOKED:
-		snprintf(
-			reason, sizeof(reason),
+		report_verdict(
+			h, v->name, kind,
 			"V=0x%x not in service inside its ISR (guest ISR bit %d, host KVM_GET_LAPIC %d)%s",
 			EOI_VECTOR, o.in_service_guest, o.in_service_host,
 			!strcmp(res->host.kvm_module, "kvm_pvm") ?
 				": kvm_pvm EOIs at delivery, so the mid-ISR reprogram cannot be provoked" :
 				"");
-		ktap_result(k, KTAP_SKIP, v->name, "not-provoked: %s", reason);
 		break;
 	case VERDICT_LOST_EOI:
-		snprintf(
-			reason, sizeof(reason),
+		report_verdict(
+			h, v->name, kind,
 			"EOI of the in-service V never reached the IOAPIC (remote IRR %d, redelivered %d)",
 			r->remote_irr_after_eoi, redelivered);
-		ktap_result(k, KTAP_FAIL, v->name, "lost-eoi: %s", reason);
 		break;
 	case VERDICT_STALE_EXITS:
-		snprintf(reason, sizeof(reason),
-			 "%lu EOI exits for %u reuses of V (fix absent)",
-			 o.reuse_exits, r->reuses);
-		ktap_result(k, KTAP_TODO, v->name, "stale-exits: %s", reason);
+		report_verdict(h, v->name, kind,
+			       "%lu EOI exits for %u reuses of V (fix absent)",
+			       o.reuse_exits, r->reuses);
 		break;
 	case VERDICT_FIXED:
-		snprintf(reason, sizeof(reason),
-			 "%lu EOI exits for %u reuses of V", o.reuse_exits,
-			 r->reuses);
-		ktap_result(k, KTAP_PASS, v->name, "fixed: %s", reason);
+		report_verdict(h, v->name, kind,
+			       "%lu EOI exits for %u reuses of V",
+			       o.reuse_exits, r->reuses);
 		break;
 	case VERDICT_UNAFFECTED:
-		snprintf(
-			reason, sizeof(reason),
+		report_verdict(
+			h, v->name, kind,
 			"%lu EOI exits for %u reuses of V; V left every route, so no kernel keeps it (says nothing about the fix)",
 			o.reuse_exits, r->reuses);
-		ktap_result(k, KTAP_PASS, v->name, "unaffected: %s", reason);
 		break;
 	case VERDICT_UNMEASURED:
-		snprintf(reason, sizeof(reason), "%s; EOI path: %s", why,
-			 redelivered ? "line redelivered after the EOI" :
-				       "no redelivery expected");
-		ktap_result(k, KTAP_SKIP, v->name, "unmeasured: %s", reason);
+		report_verdict(h, v->name, kind, "%s; EOI path: %s", why,
+			       redelivered ? "line redelivered after the EOI" :
+					     "no redelivery expected");
 		break;
-	default:
-		snprintf(
-			reason, sizeof(reason),
+	case VERDICT_AMBIGUOUS:
+		report_verdict(
+			h, v->name, kind,
 			"%lu EOI exits for %u reuses: neither <= 1 nor about all",
 			o.reuse_exits, r->reuses);
-		ktap_result(k, KTAP_FAIL, v->name, "ambiguous: %s", reason);
 		break;
 	}
-	results_text(res, v->name, "verdict", eoi_verdict_name(verdict),
-		     reason);
 }
 
-static void run_variant(struct ktap *k, struct results *res,
-			const struct variant *v, uint32_t reuses)
+static unsigned long opt_reuses = 1000;
+static const char *opt_irqchip = "all";
+
+static void run_case(struct harness *h, const struct harness_case *c)
 {
 	struct run *r = calloc(1, sizeof(*r));
+	const struct variant *v = c->data;
 	char why[192] = "";
 	uint64_t t0 = tsc_now();
 
 	TEST_ASSERT(r, "out of memory");
 	r->v = v;
-	r->reuses = reuses;
+	r->reuses = opt_reuses;
 	current_run = r;
 	watchdog_stage(v->name);
 	setup_vm(r);
-	open_counters(r, res, why, sizeof(why));
+	open_counters(r, &h->res, why, sizeof(why));
 	run_vcpus(r);
-	report(k, res, r, why, tsc_to_ns(tsc_now() - t0));
+	judge(h, r, why, tsc_to_ns(tsc_now() - t0));
 
 	trace_counter_close(&r->kvm_eoi);
 	trace_counter_close(&r->kvm_exit);
@@ -645,132 +628,58 @@ static void run_variant(struct ktap *k, struct results *res,
 	free(r);
 }
 
-/* ---- options and plan ---------------------------------------------------------- */
+/* ---- the descriptor ------------------------------------------------------------ */
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: %s [--reuses N] [--irqchip split|kernel|all] [--variant SUBSTR[,SUBSTR...]]\n"
-		"          [--timeout SECONDS] [--list]\n",
-		TEST_NAME);
-}
-
-static int build_plan(struct variant *plan, int max, const char *irqchip,
-		      const char *filter)
+/* irqchip x source x reprogram, in this order. */
+static void plan(struct harness *h)
 {
 	static const enum irqchip_kind chips[] = { IRQCHIP_SPLIT,
 						   IRQCHIP_KERNEL };
+	static struct variant variants[2 * 3 * 3];
 	int c, s, p, n = 0;
 
-	for (c = 0; c < 2; c++) {
-		if (strcmp(irqchip, "all") &&
-		    strcmp(irqchip, irqchip_name(chips[c])))
-			continue;
-		for (s = 0; s < 3; s++) {
-			for (p = 0; p < 3 && n < max; p++) {
-				struct variant *v = &plan[n];
+	for (c = 0; c < 2; c++)
+		for (s = 0; s < 3; s++)
+			for (p = 0; p < 3; p++) {
+				struct variant *v = &variants[n++];
 
-				v->irqchip = chips[c];
-				v->source = s;
-				v->reprogram = p;
+				*v = (struct variant){ chips[c], p, s };
 				snprintf(v->name, sizeof(v->name), "%s.%s.%s",
 					 irqchip_name(chips[c]),
 					 reprogram_names[p], source_names[s]);
-				if (option_variant_selected(v->name, filter))
-					n++;
+				if (irqchip_wanted(opt_irqchip, chips[c]))
+					harness_add_case(h, v, "%s", v->name);
 			}
-		}
-	}
-	return n;
 }
+
+static void describe(struct harness *h, char *buf, size_t size)
+{
+	(void)h;
+	snprintf(buf, size, "%lu reuses of V per variant", opt_reuses);
+}
+
+static const struct test_descriptor test = {
+	.name = "ioapic_eoi_reuse",
+	.options =
+		(const struct harness_option[]){
+			{ "reuses", OPT_UINT, &opt_reuses, 1, 10000000,
+			  .help = "reuses of V after the reprogram" },
+			{ "irqchip", OPT_CHOICE, &opt_irqchip,
+			  .choices = irqchip_choices,
+			  .help = "IOAPIC in userspace (split), in-kernel, or both" },
+			{} },
+	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SPLIT_IRQCHIP),
+					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
+					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
+					      {} },
+	.timeout = 300,
+	.plan = plan,
+	.describe = describe,
+	.run_case = run_case,
+	.dump = dump_run,
+};
 
 int main(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "reuses", required_argument, NULL, 'n' },
-		{ "irqchip", required_argument, NULL, 'i' },
-		{ "variant", required_argument, NULL, 'v' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *irqchip = "all", *filter = NULL;
-	unsigned long reuses = 1000, timeout = 300;
-	struct variant plan[18];
-	struct results res;
-	bool list = false;
-	struct ktap k;
-	int opt, i, n;
-
-	opterr = 0; /* option_error() says it, in one line */
-	while ((opt = getopt_long(argc, argv, "n:i:v:t:lh", opts, NULL)) !=
-	       -1) {
-		switch (opt) {
-		case 'n':
-			reuses = option_number(
-				TEST_NAME, optarg,
-				"bad --reuses '%s' (1..10000000)", 1, 10000000);
-			break;
-		case 'i':
-			if (strcmp(optarg, "split") &&
-			    strcmp(optarg, "kernel") && strcmp(optarg, "all"))
-				option_error(
-					TEST_NAME,
-					"bad --irqchip '%s' (split, kernel or all)",
-					optarg);
-			irqchip = optarg;
-			break;
-		case 'v':
-			filter = optarg;
-			break;
-		case 't':
-			timeout = option_number(TEST_NAME, optarg,
-						"bad --timeout '%s'", 1, 86400);
-			break;
-		case 'l':
-			list = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			option_error(TEST_NAME, "bad option '%s' (see --help)",
-				     argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		option_error(TEST_NAME, "unexpected argument '%s'",
-			     argv[optind]);
-
-	n = build_plan(plan, 18, irqchip, filter);
-	if (!n)
-		option_error(TEST_NAME, "no variant matches '%s'",
-			     filter ? filter : irqchip);
-	if (list) {
-		for (i = 0; i < n; i++)
-			printf("%s\n", plan[i].name);
-		return 0;
-	}
-
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SPLIT_IRQCHIP));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQ_ROUTING));
-
-	watchdog_arm(timeout, dump_run);
-	results_open(&res, TEST_NAME, NULL);
-	ktap_init(&k, stdout, n);
-	ktap_comment(
-		&k,
-		"host kernel %s, %s, KVM module %s, APICv %s; %lu reuses of V per variant",
-		res.host.kernel, res.host.cpu, res.host.kvm_module,
-		res.host.apicv ? "on" : "off", reuses);
-	for (i = 0; i < n; i++)
-		run_variant(&k, &res, &plan[i], reuses);
-	if (compat_used_memory_region_v1())
-		ktap_comment(
-			&k,
-			"kernel lacks KVM_SET_USER_MEMORY_REGION2: used the pre-6.8 ioctl");
-	results_close(&res);
-	return ktap_exit_code(&k);
+	return harness_main(&test, argc, argv);
 }

@@ -28,7 +28,6 @@
  * stall and one spurious interrupt, or the counters are blind.
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,14 +45,11 @@
 
 #include "guest_code/irqfd_resample.h"
 #include "lib/ioapic_model.h"
-#include "lib/ktap.h"
+#include "lib/harness.h"
 #include "lib/kvm_compat.h"
-#include "lib/options.h"
 #include "lib/results.h"
 #include "lib/tsc.h"
-#include "lib/watchdog.h"
 
-#define TEST_NAME "irqfd_resample"
 /* An IOAPIC-only pin: GSIs >= 16 have no PIC route. */
 #define RS_GSI 20
 #define RS_VECTOR 0x63
@@ -711,11 +707,12 @@ static void correctness(struct run *r, char *why, size_t len)
 		why[n - 2] = '\0';
 }
 
-static void report(struct ktap *k, struct results *res, struct run *r)
+static void judge(struct harness *h, struct run *r)
 {
+	struct results *res = &h->res;
 	const struct variant *v = r->v;
 	bool provoked = r->st->in_service_in_isr && r->in_service_host;
-	char why[512], reason[768];
+	char why[512];
 	int a;
 
 	results_params(res,
@@ -761,14 +758,14 @@ static void report(struct ktap *k, struct results *res, struct run *r)
 		results_count(res, v->name, "fd_leak", "count",
 			      r->fds_after - r->fds_before);
 		ktap_comment(
-			k,
+			&h->k,
 			"%s: interrupts with nothing pending after close_resamplefd %lu, close_irqfd %lu, deassign %lu",
 			v->name, r->doubled_after[CLOSE_RESAMPLEFD],
 			r->doubled_after[CLOSE_IRQFD],
 			r->doubled_after[DEASSIGN]);
 	}
 	ktap_comment(
-		k,
+		&h->k,
 		"%s: V=0x%x in service in ISR: guest %u host %d; interrupts %lu spurious %lu "
 		"eois %lu; delivered %lu/%lu%s; notifications %lu spurious resamples %lu; "
 		"%lu latency samples; %lu ms",
@@ -784,27 +781,23 @@ static void report(struct ktap *k, struct results *res, struct run *r)
 		/* Seeing the effect is the point: 1 expected, more is reported. */
 		bool blind = !r->stall_seen || !r->control_spurious;
 
-		snprintf(
-			reason, sizeof(reason),
-			"withheld re-assert: %s (%lu events pending); assert with nothing pending: %lu spurious interrupts",
-			r->stall_seen ? "stall seen" : "NO stall seen",
-			r->stall_pending, r->control_spurious);
 		results_count(res, v->name, "control_stall_pending", "count",
 			      r->stall_pending);
 		results_count(res, v->name, "control_spurious", "count",
 			      r->control_spurious);
-		results_text(res, v->name, "control", blind ? "fail" : "pass",
-			     reason);
-		ktap_result(k, blind ? KTAP_FAIL : KTAP_PASS, v->name,
-			    "control: %s%s", blind ? "counters blind: " : "",
-			    reason);
+		report_control(
+			h, v->name, !blind,
+			"%swithheld re-assert: %s (%lu events pending); assert with nothing pending: %lu spurious interrupts",
+			blind ? "counters blind: " : "",
+			r->stall_seen ? "stall seen" : "NO stall seen",
+			r->stall_pending, r->control_spurious);
 		return;
 	}
 
 	correctness(r, why, sizeof(why));
 	if (!provoked) {
-		snprintf(
-			reason, sizeof(reason),
+		report_verdict(
+			h, v->name, &verdict_not_provoked,
 			"V=0x%x not in service inside its ISR (guest ISR bit %u, host KVM_GET_LAPIC %d)%s; "
 			"unjudged: %s",
 			RS_VECTOR, r->st->in_service_in_isr,
@@ -813,21 +806,16 @@ static void report(struct ktap *k, struct results *res, struct run *r)
 				": kvm_pvm EOIs at delivery, so level-triggered resample semantics cannot be trusted" :
 				"",
 			why[0] ? why : "counts consistent");
-		results_text(res, v->name, "verdict", "not-provoked", reason);
-		ktap_result(k, KTAP_SKIP, v->name, "not-provoked: %s", reason);
 	} else if (why[0]) {
-		results_text(res, v->name, "verdict", "fail", why);
-		ktap_result(k, KTAP_FAIL, v->name, "%s", why);
+		report_verdict(h, v->name, &verdict_fail, "%s", why);
 	} else {
-		snprintf(
-			reason, sizeof(reason),
+		report_verdict(
+			h, v->name, &verdict_pass,
 			"%lu events delivered exactly once%s",
 			r->st->src[0].consumed + r->st->src[1].consumed,
 			v->kind == RS_LIFECYCLE ?
 				", nothing lost after any reassign, no fd leaked" :
 				"");
-		results_text(res, v->name, "verdict", "pass", reason);
-		ktap_result(k, KTAP_PASS, v->name, "%s", reason);
 	}
 }
 
@@ -868,9 +856,17 @@ static bool resample_supported(enum irqchip_kind chip, char *why, size_t len)
 	return !ret;
 }
 
-static void run_variant(struct ktap *k, struct results *res,
-			const struct variant *v, const struct options *o)
+static struct options opt = { .events = 100000,
+			      .loops = 300,
+			      .stall_ms = 2000,
+			      .seed = 1 };
+static const char *opt_irqchip = "all";
+
+static void run_case(struct harness *h, const struct harness_case *c)
 {
+	const struct variant *v = c->data;
+	const struct options *o = &opt;
+	struct results *res = &h->res;
 	struct run *r = calloc(1, sizeof(*r));
 	char why[256];
 	uint64_t t0;
@@ -880,8 +876,8 @@ static void run_variant(struct ktap *k, struct results *res,
 	if (!resample_supported(v->irqchip, why, sizeof(why))) {
 		results_params(res, "irqchip=%s kind=%s",
 			       irqchip_name(v->irqchip), kind_names[v->kind]);
-		results_skip(res, v->name, "verdict", why);
-		ktap_result(k, KTAP_SKIP, v->name, "%s", why);
+		report_skip(h, v->name, "verdict", "%s", why);
+		results_params(res, NULL);
 		free(r);
 		return;
 	}
@@ -913,7 +909,7 @@ static void run_variant(struct ktap *k, struct results *res,
 	if (v->kind == RS_LIFECYCLE || v->kind == RS_CONTROL)
 		r->wall_ns = tsc_to_ns(tsc_now() - t0);
 	stop_vcpu(r);
-	report(k, res, r);
+	judge(h, r);
 	results_params(res, NULL);
 	kvm_vm_free(r->vm);
 	current_run = NULL;
@@ -921,148 +917,63 @@ static void run_variant(struct ktap *k, struct results *res,
 	free(r);
 }
 
-/* ---- options and plan ---------------------------------------------------------- */
+/* ---- the descriptor ------------------------------------------------------------ */
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: %s [--events N] [--loops N] [--stall-ms MS] [--seed N]\n"
-		"          [--irqchip kernel|split|all] [--variant SUBSTRING] [--timeout SECONDS] [--list]\n",
-		TEST_NAME);
-}
-
-static int build_plan(struct variant *plan, int max, const char *irqchip,
-		      const char *filter)
+/* irqchip x kind, in this order. */
+static void plan(struct harness *h)
 {
 	static const enum irqchip_kind chips[] = { IRQCHIP_KERNEL,
 						   IRQCHIP_SPLIT };
+	static struct variant variants[2 * RS_KINDS];
 	int c, kind, n = 0;
 
-	for (c = 0; c < 2; c++) {
-		if (strcmp(irqchip, "all") &&
-		    strcmp(irqchip, irqchip_name(chips[c])))
-			continue;
-		for (kind = 0; kind < RS_KINDS && n < max; kind++) {
-			struct variant *v = &plan[n];
+	for (c = 0; c < 2; c++)
+		for (kind = 0; kind < RS_KINDS; kind++) {
+			struct variant *v = &variants[n++];
 
-			v->irqchip = chips[c];
-			v->kind = kind;
+			*v = (struct variant){ chips[c], kind };
 			snprintf(v->name, sizeof(v->name), "%s.%s",
 				 irqchip_name(chips[c]), kind_names[kind]);
-			if (option_variant_selected(v->name, filter))
-				n++;
+			if (irqchip_wanted(opt_irqchip, chips[c]))
+				harness_add_case(h, v, "%s", v->name);
 		}
-	}
-	return n;
 }
+
+static void describe(struct harness *h, char *buf, size_t size)
+{
+	(void)h;
+	snprintf(buf, size,
+		 "%lu events per variant, %lu lifecycle loops, stall %lu ms",
+		 opt.events, opt.loops, opt.stall_ms);
+}
+
+static const struct test_descriptor test = {
+	.name = "irqfd_resample",
+	.options =
+		(const struct harness_option[]){
+			{ "events", OPT_UINT, &opt.events, 2, 10000000,
+			  .help = "level events per variant" },
+			{ "loops", OPT_UINT, &opt.loops, 1, 1000000,
+			  .help = "lifecycle loops" },
+			{ "stall-ms", OPT_UINT, &opt.stall_ms, 10, 600000,
+			  .help = "how long a withheld re-assert may stall" },
+			{ "seed", OPT_UINT, &opt.seed, 0, ~0ul,
+			  .help = "seed of the random event pattern" },
+			{ "irqchip", OPT_CHOICE, &opt_irqchip,
+			  .choices = irqchip_choices,
+			  .help = "IOAPIC in userspace (split), in-kernel, or both" },
+			{} },
+	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_IRQFD),
+					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
+					      {} },
+	.timeout = 300,
+	.plan = plan,
+	.describe = describe,
+	.run_case = run_case,
+	.dump = dump_run,
+};
 
 int main(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "events", required_argument, NULL, 'n' },
-		{ "loops", required_argument, NULL, 'L' },
-		{ "stall-ms", required_argument, NULL, 's' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "irqchip", required_argument, NULL, 'i' },
-		{ "variant", required_argument, NULL, 'v' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct options o = {
-		.events = 100000, .loops = 300, .stall_ms = 2000, .seed = 1
-	};
-	const char *irqchip = "all", *filter = NULL;
-	unsigned long timeout = 300;
-	struct variant plan[2 * RS_KINDS];
-	struct results res;
-	bool list = false;
-	struct ktap k;
-	int opt, i, n;
-
-	opterr = 0; /* option_error() says it, in one line */
-	while ((opt = getopt_long(argc, argv, "n:L:s:S:i:v:t:lh", opts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'n':
-			o.events = option_number(
-				TEST_NAME, optarg,
-				"bad --events '%s' (2..10000000)", 2, 10000000);
-			break;
-		case 'L':
-			o.loops = option_number(TEST_NAME, optarg,
-						"bad --loops '%s' (1..1000000)",
-						1, 1000000);
-			break;
-		case 's':
-			o.stall_ms = option_number(
-				TEST_NAME, optarg,
-				"bad --stall-ms '%s' (10..600000)", 10, 600000);
-			break;
-		case 'S':
-			o.seed = option_number(TEST_NAME, optarg,
-					       "bad --seed '%s'", 0, ~0ul);
-			break;
-		case 'i':
-			if (strcmp(optarg, "split") &&
-			    strcmp(optarg, "kernel") && strcmp(optarg, "all"))
-				option_error(
-					TEST_NAME,
-					"bad --irqchip '%s' (kernel, split or all)",
-					optarg);
-			irqchip = optarg;
-			break;
-		case 'v':
-			filter = optarg;
-			break;
-		case 't':
-			timeout = option_number(TEST_NAME, optarg,
-						"bad --timeout '%s'", 1,
-						100000);
-			break;
-		case 'l':
-			list = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			option_error(TEST_NAME, "bad option '%s' (see --help)",
-				     argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		option_error(TEST_NAME, "unexpected argument '%s'",
-			     argv[optind]);
-
-	n = build_plan(plan, 2 * RS_KINDS, irqchip, filter);
-	if (!n)
-		option_error(TEST_NAME, "no variant matches '%s'",
-			     filter ? filter : irqchip);
-	if (list) {
-		for (i = 0; i < n; i++)
-			printf("%s\n", plan[i].name);
-		return 0;
-	}
-
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_IRQFD));
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SIGNAL_MSI));
-
-	watchdog_arm(timeout, dump_run);
-	results_open(&res, TEST_NAME, NULL);
-	ktap_init(&k, stdout, n);
-	ktap_comment(
-		&k,
-		"host kernel %s, %s, KVM module %s; %lu events per variant, %lu lifecycle loops, stall %lu ms",
-		res.host.kernel, res.host.cpu, res.host.kvm_module, o.events,
-		o.loops, o.stall_ms);
-	for (i = 0; i < n; i++)
-		run_variant(&k, &res, &plan[i], &o);
-	if (compat_used_memory_region_v1())
-		ktap_comment(
-			&k,
-			"kernel lacks KVM_SET_USER_MEMORY_REGION2: used the pre-6.8 ioctl");
-	results_close(&res);
-	return ktap_exit_code(&k);
+	return harness_main(&test, argc, argv);
 }

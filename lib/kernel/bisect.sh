@@ -91,7 +91,7 @@ build_kernel() {
 # Verdict of this commit from the run's results folder ($1).
 judge() {
 	local out=$1 status verdicts v n_good=0 n_bad=0 n_skip=0 seen=""
-	status=$(awk -F'\t' -v t="$test" '$1 == t { print $3 }' "$out/status.tsv" 2>/dev/null)
+	status=$(awk -F'\t' -v t="$test" '$1 == t { print $2 }' "$out/status.tsv" 2>/dev/null)
 	verdicts=$(jq -r --arg t "$test" --arg v "$variant" \
 		'select(.test == $t and .metric == "verdict" and ((.variant // "") | contains($v))) | "\(.variant // "-")=\(.value)"' \
 		"$out/results.jsonl" 2>/dev/null)
@@ -110,8 +110,8 @@ judge() {
 	[ $n_bad -eq 0 ] || bad "verdicts:$seen"
 	[ $n_good -eq 0 ] || good "verdicts:$seen"
 	case $status in
-	fail | timeout) bad "test $test $status without a verdict (results: $out)" ;;
-	skip) skip "test $test skipped: $(grep -m1 SKIP "$out/$test.ktap" 2>/dev/null)" ;;
+	FAIL) bad "test $test failed ($(awk -F'\t' -v t="$test" '$1 == t { print $5 }' "$out/status.tsv")) without a verdict (results: $out)" ;;
+	SKIP) skip "test $test skipped: $(grep -m1 SKIP "$out/$test.ktap" 2>/dev/null)" ;;
 	esac
 	[ -z "$seen" ] || skip "only skip verdicts:$seen"
 	skip "no verdict from $test${variant:+ variant *$variant*} (results: $out)"

@@ -24,6 +24,8 @@ export PATH
 # A foreign busybox could not list its applets when the image was packed.
 [ -e /bin/mount ] || /bin/busybox --install -s /bin
 RES=/results
+# The status schema and exit-code classifier (lib/run/status.sh).
+. /irqbench/lib/run/status.sh
 MARK_BEGIN=IRQBENCH-RESULTS-BEGIN
 MARK_END=IRQBENCH-RESULTS-END
 
@@ -104,8 +106,9 @@ write_meta() {
 }
 
 # run_test NAME TIMEOUT ARGS: stdout (KTAP) -> NAME.ktap and the console,
-# stderr -> NAME.log; exit status -> status.tsv (124/137/143 = timed out).
-# SIGTERM at the timeout, SIGKILL 10 s later, as run.sh does natively.
+# stderr -> NAME.log; exit status -> status.tsv, classified and written as
+# run.sh does (lib/run/status.sh).  SIGTERM at the timeout, SIGKILL 10 s
+# later, as run.sh does natively.
 run_test() {
 	name=$1 to=$2 args=$3
 	say "run $name timeout=${to}s args: $args"
@@ -119,13 +122,12 @@ run_test() {
 	) | tee "$RES/$name.ktap"
 	rc=$(cat "/tmp/$name.rc" 2>/dev/null || echo 255)
 	t1=$(date +%s)
-	case $rc in
-	0) verdict=pass ;; 4) verdict=skip ;;
-	124 | 137 | 143) verdict=timeout ;;
-	*) verdict=fail ;;
-	esac
-	printf '%s\t%s\t%s\t%s\n' "$name" "$rc" "$verdict" "$((t1 - t0))" >>"$RES/status.tsv"
-	say "end $name rc=$rc $verdict $((t1 - t0))s"
+	status_classify "$rc" $((t1 - t0)) "$to"
+	reason=$STATUS_WHY
+	[ "$STATUS_RESULT" = SKIP ] && reason=$(grep -m1 -o 'SKIP.*' "$RES/$name.ktap" | cut -c6-)
+	[ "$rc" = 1 ] && reason=$(grep -m1 '^not ok' "$RES/$name.ktap" | grep -v '# TODO')
+	status_line "$name" "$STATUS_RESULT" "$rc" "$((t1 - t0))" "$reason" >>"$RES/status.tsv"
+	say "end $name rc=$rc $STATUS_RESULT $((t1 - t0))s"
 }
 
 run_tests() {

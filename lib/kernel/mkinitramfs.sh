@@ -154,6 +154,9 @@ pack_tests() {
 		names="$names $name"
 	done <"$tests_tsv"
 	printf 'PROFILE=%s\nTESTS="%s"\n' "$profile" "${names# }" >"$root/irqbench/env"
+	# The runner's status schema and exit-code classifier.
+	mkdir -p "$root/irqbench/lib/run"
+	cp "$REPO_ROOT/lib/run/status.sh" "$root/irqbench/lib/run/"
 	# meta.sh describes the running (guest) kernel; version files give it
 	# the irqbench revision, which it cannot ask git for in the guest.
 	if [ -f "$REPO_ROOT/lib/run/meta.sh" ]; then

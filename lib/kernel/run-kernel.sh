@@ -338,10 +338,10 @@ annotate_meta() {
 
 # One line per test, plus the verdict records of results.jsonl.
 report() {
-	local name rc verdict secs fails=0
-	while IFS=$'\t' read -r name rc verdict secs; do
-		echo "$name: $verdict (exit $rc, ${secs}s)"
-		case $verdict in pass | skip) ;; *) fails=$((fails + 1)) ;; esac
+	local name result rc secs reason fails=0
+	while IFS=$'\t' read -r name result rc secs reason; do
+		echo "$name: $result (exit $rc, ${secs}s)${reason:+: $reason}"
+		case $result in PASS | SKIP) ;; *) fails=$((fails + 1)) ;; esac
 	done <"$out/status.tsv"
 	if [ -s "$out/results.jsonl" ]; then
 		jq -r 'select(.metric == "verdict") | "  \(.test) \(.variant // "-"): \(.value // "skipped")\(if .reason then " (\(.reason))" elif .skipped then " (\(.skipped))" else "" end)"' \

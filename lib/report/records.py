@@ -108,6 +108,7 @@ class Run:
             raise BadInput(f"{jsonl}: no records (did the run's tests run?)")
 
     def _read_status(self):
+        # name, PASS|FAIL|SKIP, rc, seconds, reason: lib/run/status.sh
         st = {}
         p = os.path.join(self.path, "status.tsv")
         if os.path.exists(p):

@@ -133,35 +133,27 @@ fail_reason() {
 	printf '%s\n' "${r:-exit 1}"
 }
 
-# classify RC ELAPSED_US TIMEOUT KTAP LOG: sets R_RESULT and R_REASON.
+# classify RC ELAPSED_US TIMEOUT KTAP LOG: sets R_RESULT and R_REASON, from
+# the one classifier (lib/run/status.sh) and, for a failure or a skip the
+# test reported, its KTAP.
 classify() {
 	local rc=$1 elapsed=$2 timeout=$3 ktap=$4 log=$5 last
-	R_RESULT=FAIL
-	R_REASON=
-	case $rc in
-	0) R_RESULT=PASS ;;
-	1) R_REASON=$(fail_reason "$ktap" "$log") ;;
-	4)
-		R_RESULT=SKIP
-		R_REASON=$(skip_reason "$ktap" "$log")
+	status_classify "$rc" $((elapsed / 1000000)) "$timeout"
+	R_RESULT=$STATUS_RESULT
+	R_REASON=$STATUS_WHY
+	case $R_RESULT/$rc in
+	SKIP/*) R_REASON=$(skip_reason "$ktap" "$log") ;;
+	FAIL/1) R_REASON=$(fail_reason "$ktap" "$log") ;;
+	FAIL/2 | FAIL/254 | FAIL/12[567])
+		last=$(last_stderr_line "$log")
+		R_REASON="$STATUS_WHY${last:+: $last}"
 		;;
-	124) R_REASON="timeout after ${timeout}s" ;;
-	137)
-		# timeout's SIGKILL (test ignored SIGTERM) or someone else's,
-		# e.g. the OOM killer: only the former takes the full timeout.
-		if ((elapsed >= timeout * 1000000)); then
-			R_REASON="timeout after ${timeout}s"
-		else
-			R_REASON="crashed (signal 9)"
-		fi
-		;;
-	125 | 126 | 127) R_REASON="could not start (timeout exit $rc): $(last_stderr_line "$log")" ;;
-	*)
-		if ((rc > 128)); then
-			R_REASON="crashed (signal $((rc - 128)))"
-		else
+	FAIL/*)
+		# A signal or a timeout says it all; any other exit, with
+		# what the test said last.
+		if [[ $R_REASON == "unexpected exit"* ]]; then
 			last=$(last_stderr_line "$log")
-			R_REASON="unexpected exit $rc${last:+: $last}"
+			R_REASON="$STATUS_WHY${last:+: $last}"
 		fi
 		;;
 	esac

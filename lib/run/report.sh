@@ -3,10 +3,9 @@
 #
 # Recording results and printing tables (sourced by run.sh).
 #
-# status.tsv: one line per finished test, appended the moment it finishes,
-# no header:  name <TAB> PASS|FAIL|SKIP <TAB> exit code ("-" = not run:
-# arch skip, not built) <TAB> seconds (one decimal) <TAB> reason (may be empty)
-# summary.txt is made from status.tsv, so the two cannot disagree.
+# status.tsv (schema: lib/run/status.sh): one line per finished test,
+# appended the moment it finishes; seconds with one decimal.  summary.txt is
+# made from status.tsv, so the two cannot disagree.
 
 # record_result TAG TEST RESULT RC ELAPSED_US REASON: append the status line
 # and print the progress line, "[1/3] name ... PASS (12.3s)".
@@ -14,7 +13,7 @@ record_result() {
 	local tag=$1 t=$2 result=$3 rc=$4 secs reason
 	secs=$(fmt_secs "$5")
 	reason=$(one_line "$6")
-	printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$result" "$rc" "$secs" "$reason" >>"$OUT/status.tsv"
+	status_line "$t" "$result" "$rc" "$secs" "$reason" >>"$OUT/status.tsv"
 	printf '%s ... %s (%ss)%s\n' "$tag" "$result" "$secs" "${reason:+: $reason}"
 }
 

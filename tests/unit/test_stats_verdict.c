@@ -78,7 +78,7 @@ static void test_verdict(void)
 					       .reuses = 1000 };
 
 		CHECK(eoi_verdict(&vec) == VERDICT_UNAFFECTED &&
-			      !strcmp(eoi_verdict_name(VERDICT_UNAFFECTED),
+			      !strcmp(eoi_verdict_kinds[VERDICT_UNAFFECTED].name,
 				      "unaffected"),
 		      "verdict: vector changed, 0 exits is unaffected, not fixed");
 		vec.reuse_exits = 1000;

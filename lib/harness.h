@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One harness for every test program, in the manner of kvm-unit-tests'
+ * x86/vmexit.c: a program declares a descriptor (its name, its options with
+ * types and ranges, its plan of cases and its run function) and main() is
+ * harness_main().  The harness owns the command line (one line and exit 2
+ * on bad input, --help, --list, --variant, --timeout), the /dev/kvm and
+ * capability checks (SKIP with the reason), the watchdog, the results
+ * file, the host line and the KTAP plan, which is the number of cases the
+ * plan holds and --variant selected, never a formula.
+ *
+ * Every outcome goes through one call that writes the KTAP line and the
+ * JSON record together: report_verdict() (metric "verdict", from the
+ * program's table of verdict names and KTAP kinds), report_control()
+ * (metric "control", pass or fail), report_skip() (KTAP SKIP and a record
+ * with value null and the reason in "skipped", the one representation of a
+ * skip) and report_case() (a KTAP result whose records the program wrote).
+ */
+#ifndef IRQBENCH_HARNESS_H
+#define IRQBENCH_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/ktap.h"
+#include "lib/results.h"
+#include "lib/watchdog.h"
+
+#define HARNESS_MAX_LIST 16
+
+enum harness_option_type {
+	OPT_UINT, /* unsigned long in [min, max] */
+	OPT_CHOICE, /* one of choices[]: const char * */
+	OPT_LIST, /* comma-separated numbers in [min, max]: struct option_list */
+	OPT_NAMES, /* comma-separated subset of choices[]: bool[] by index */
+	OPT_STRING, /* any text up to max characters: const char * */
+};
+
+/* OPT_LIST values; @word (e.g. "max"), when allowed, is stored as 0. */
+struct option_list {
+	unsigned long v[HARNESS_MAX_LIST];
+	int n;
+};
+
+struct harness_option {
+	const char *name; /* --name */
+	enum harness_option_type type;
+	void *value; /* where the parsed value goes; its default is there */
+	unsigned long min, max; /* OPT_UINT, OPT_LIST */
+	const char *const *choices; /* OPT_CHOICE, OPT_NAMES: NULL-terminated */
+	const char *word; /* OPT_LIST: a word allowed besides numbers */
+	const char *help;
+};
+
+struct harness_cap {
+	long cap;
+	const char *name;
+};
+#define HARNESS_CAP(c) \
+	{              \
+		c, #c  \
+	}
+
+/* One KTAP result of the plan: what --list prints and --variant selects. */
+struct harness_case {
+	char name[96];
+	/*
+	 * The records' variant: the name, unless the program names a series
+	 * (halt_wakeup: one variant across vCPU counts, which are a param).
+	 */
+	char variant[96];
+	const void *data; /* the program's, e.g. its variant */
+	bool reported;
+};
+
+/* A verdict: its name (the record's value) and how KTAP reports it. */
+struct verdict_kind {
+	const char *name;
+	enum ktap_result ktap;
+};
+
+/* The verdicts most programs judge by. */
+extern const struct verdict_kind verdict_pass, verdict_fail,
+	verdict_not_provoked;
+
+struct harness;
+
+struct test_descriptor {
+	const char *name;
+	const struct harness_option *options; /* { } ends it */
+	/* KVM capabilities the program needs; { } ends it. */
+	const struct harness_cap *caps;
+	unsigned long timeout; /* default watchdog seconds */
+	/*
+	 * After parsing: checks across options (harness_bad_input()) and the
+	 * cases (harness_add_case()), all of them; --variant filters them.
+	 */
+	void (*plan)(struct harness *h);
+	/* After the checks, before the plan line: e.g. "too few CPUs". */
+	const char *(*unmet)(struct harness *h);
+	/* What follows the host facts in the first comment. */
+	void (*describe)(struct harness *h, char *buf, size_t size);
+	/*
+	 * run_case: each selected case in plan order.  run: the whole plan,
+	 * for programs that run several cases in one VM (harness_wanted()).
+	 */
+	void (*run_case)(struct harness *h, const struct harness_case *c);
+	void (*run)(struct harness *h);
+	watchdog_dump_fn dump;
+};
+
+struct harness {
+	const struct test_descriptor *d;
+	struct ktap k;
+	struct results res;
+	const char *filter;
+	unsigned long timeout;
+	struct harness_case *cases;
+	int nr_cases, size_cases;
+};
+
+/* The program's main(): returns the kselftest exit status. */
+int harness_main(const struct test_descriptor *d, int argc, char *argv[]);
+
+/* Bad input: "NAME: what" on stderr, exit 2.  @fmt is printf's. */
+void __attribute__((noreturn, format(printf, 2, 3)))
+harness_bad_input(const struct harness *h, const char *fmt, ...);
+/* Adds a case to the plan if --variant selects it (else NULL). */
+struct harness_case *harness_add_case(struct harness *h, const void *data,
+				      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Is the case @name in the plan (selected by --variant)? */
+bool harness_wanted(const struct harness *h, const char *name);
+
+/* @name: the case's; the record goes to the case's variant. */
+void report_verdict(struct harness *h, const char *variant,
+		    const struct verdict_kind *v, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void report_control(struct harness *h, const char *variant, bool pass,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* @metric: the record's metric ("verdict" for a case that could not run). */
+void report_skip(struct harness *h, const char *variant, const char *metric,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * A verdict after which the program cannot go on (a vCPU left asleep):
+ * reported, records kept, "Bail out!", exit 1.
+ */
+void __attribute__((noreturn, format(printf, 4, 5)))
+report_bail_out(struct harness *h, const char *variant,
+		const struct verdict_kind *v, const char *fmt, ...);
+/* A KTAP result only: the program wrote the case's records. */
+void report_case(struct harness *h, enum ktap_result r, const char *name,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif
