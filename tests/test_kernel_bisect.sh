@@ -12,25 +12,13 @@ trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
 "$repo/lib/build/setup.sh" build kernel || { echo "Bail out! set-up failed"; exit 1; }
 
-# Stand-in runner: STUB_STATUS (status.tsv result, lib/run/status.sh; empty = no results),
-# STUB_VERDICTS ("variant=verdict ..."), STUB_CONSOLE (qemu.log), STUB_RC.
-cat >"$tmp/runner" <<'EOS'
-#!/usr/bin/env bash
-out=''
-while [ $# -gt 0 ]; do case $1 in --out) out=$2; shift 2 ;; *) shift ;; esac; done
-mkdir -p "$out"
-printf '%s\n' "${STUB_CONSOLE-}" >"$out/qemu.log"
-if [ -n "${STUB_STATUS-}" ]; then
-	printf 'ioapic_eoi_reuse\t%s\t0\t1\t%s\n' "$STUB_STATUS" "${STUB_REASON-}" >"$out/status.tsv"
-	: >"$out/results.jsonl"
-	for v in ${STUB_VERDICTS-}; do
-		printf '{"test":"ioapic_eoi_reuse","variant":"%s","metric":"verdict","value":"%s"}\n' "${v%%=*}" "${v#*=}" >>"$out/results.jsonl"
-	done
-	echo "ok 1 # SKIP no kvm" >"$out/ioapic_eoi_reuse.ktap"
-fi
-exit "${STUB_RC:-0}"
-EOS
-chmod +x "$tmp/runner"
+# Stand-in runner (tests/fixtures/bisect/runner): STUB_STATUS (status.tsv
+# verdict, empty = no results), STUB_VERDICTS ("variant=verdict ..."),
+# STUB_CONSOLE (qemu.log), STUB_RC; a fake bzImage, a fake QEMU.
+fix=$repo/tests/fixtures/bisect
+"$fix/make-bzimage" "$tmp/bzImage"
+printf '#!/bin/sh\nexit 0\n' >"$tmp/qemu" && chmod +x "$tmp/qemu"
+export IRQBENCH_QEMU=$tmp/qemu
 
 # case WANT DESC ENV... -- BISECT-ARGS...
 case_() {
@@ -38,7 +26,7 @@ case_() {
 	shift 2
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
-	env IRQBENCH_RUN_KERNEL="$tmp/runner" "${envs[@]}" "$bisect" --tree "$tmp" --image /etc/hostname \
+	env IRQBENCH_RUN_KERNEL="$fix/runner" "${envs[@]}" "$bisect" --tree "$tmp" --image "$tmp/bzImage" \
 		--results "$tmp/results" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	n=$((n + 1))
@@ -65,5 +53,8 @@ case_ 125 "runner refused the kernel (exit 2) is skip" STUB_RC=2 --
 case_ 125 "pass without verdict is skip" STUB_STATUS=PASS --
 case_ 128 "unknown test aborts the bisect" STUB_STATUS=PASS -- --test no_such_test
 case_ 128 "unknown option aborts" -- --frobnicate
+case_ 125 "a skipped verdict record (value null) is skip, not bad" STUB_STATUS=skip STUB_VERDICTS="a=null" --
+case_ 128 "the test refused its arguments in the guest (exit 2) aborts" STUB_STATUS=fail STUB_TEST_RC=2 --
+case_ 128 "runner exit 3 (download failed) aborts" STUB_RC=3 --
 echo "1..$n"
 exit $failed

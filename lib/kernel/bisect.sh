@@ -3,22 +3,31 @@
 # takes --image), boots it with run-kernel.sh, runs ONE irqbench test and maps
 # the test's verdict to git bisect's exit codes:
 #   0    good  (every verdict seen is in --good, none in --bad)
-#   1    bad   (a verdict in --bad; or the test failed / timed out / the guest
-#              died while the test ran: real failures are never skipped)
-#   125  skip  (build failure, boot failure, no KVM modules, test SKIP,
-#              only --skip verdicts, or no verdict at all)
-#   128  abort (this driver is misconfigured: bisecting on makes no sense)
+#   1    bad   (a verdict in --bad; or the test ran and failed / timed out /
+#              the guest died while it ran: real failures are never skipped)
+#   125  skip  (what belongs to this commit: it does not build or boot, has
+#              no KVM, its --args-file is missing, the test SKIPs, only
+#              --skip verdicts, or no verdict at all)
+#   128  abort (the set-up, not the commit: bad usage, an unknown test,
+#              verdict or variant, test arguments the test refuses, runner
+#              options it refuses, no QEMU, a bad --image or --config, a
+#              failed download; one "error:" line says which)
+# Everything that can be checked before a build or a boot is checked first,
+# so a mistake aborts at the first commit instead of skipping them all.
 #
-# usage: bisect.sh [--tree DIR] [--image BZIMAGE [--modules DIR|none]]
+# usage: run.sh bisect [--tree DIR] [--image BZIMAGE [--modules DIR|none]]
 #          [--config FILE] [--jobs N] [--test NAME] [--variant SUBSTRING]
 #          [--good LIST] [--bad LIST] [--skip LIST] [--results DIR]
 #          [--args-file FILE] [-- RUN-KERNEL-ARGS...]
-#   LIST: comma-separated verdicts (ioapic_eoi_reuse: not-provoked, lost-eoi,
-#         stale-exits, fixed, unaffected).  Defaults: --good fixed, --bad =
-#         every verdict not in --good or --skip, --skip not-provoked,unaffected
-#         (unaffected: the `vector` variants, which no kernel gets wrong).
+#   LIST: comma-separated verdicts, from the test's metric.verdict order and
+#         verdicts.unjudged in tests.cfg (ioapic_eoi_reuse: fixed,
+#         stale-exits, ambiguous, lost-eoi, not-provoked, unmeasured,
+#         unaffected).  Defaults: --good fixed, --bad = every verdict not in
+#         --good or --skip, --skip not-provoked,unaffected (unaffected: the
+#         `vector` variants, which no kernel gets wrong).
 #   --test      test name from tests.cfg (default ioapic_eoi_reuse)
-#   --variant   only verdict records whose "variant" contains this
+#   --variant   only verdict records whose "variant" contains this (it must
+#               match one of the test's `--list` variants)
 #   --config    .config to start from when the tree has none (olddefconfig)
 #   --args-file file in the tree whose words are extra run-kernel.sh args;
 #               with it and no --image nothing is built (simulated bisects
@@ -30,51 +39,148 @@
 #       --variant split.dest --good stale-exits --bad fixed
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
+# shellcheck source=../run/table.sh
+. "$REPO_ROOT/lib/run/table.sh"
 
-abort() { echo "bisect.sh: error: $*" >&2; exit 128; }
+abort() { echo "run.sh bisect: error: $*" >&2; exit 128; }
 skip() { echo "bisect: $(rev) -> skip (125): $*"; exit 125; }
 bad() { echo "bisect: $(rev) -> bad (1): $*"; exit 1; }
 good() { echo "bisect: $(rev) -> good (0): $*"; exit 0; }
 rev() { git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "?"; }
 
+# IRQBENCH_RUN_KERNEL: a stand-in runner, for tests of this driver.
+runner=${IRQBENCH_RUN_KERNEL:-$KERNEL_LIB_DIR/run-kernel.sh}
 tree=$PWD image='' modules='' config='' jobs=$(nproc) test=ioapic_eoi_reuse variant=''
 good_list=fixed bad_list='' skip_list=not-provoked,unaffected results='' args_file='' runner_args=()
 parse_args() {
+	local opt
 	while [ $# -gt 0 ]; do
-		case $1 in
-		--tree) tree=$2; shift 2 ;;
-		--image) image=$2; shift 2 ;;
-		--modules) modules=$2; shift 2 ;;
-		--config) config=$2; shift 2 ;;
-		--jobs) jobs=$2; shift 2 ;;
-		--test) test=$2; shift 2 ;;
-		--variant) variant=$2; shift 2 ;;
-		--good) good_list=$2; shift 2 ;;
-		--bad) bad_list=$2; shift 2 ;;
-		--skip) skip_list=$2; shift 2 ;;
-		--results) results=$2; shift 2 ;;
-		--args-file) args_file=$2; shift 2 ;;
+		opt=$1
+		case $opt in
+		--tree | --image | --modules | --config | --jobs | --test | --variant | --good | --bad | --skip | --results | --args-file)
+			[ $# -ge 2 ] || abort "option $opt needs a value (try --help)"
+			case $opt in
+			--tree) tree=$2 ;;
+			--image) image=$2 ;;
+			--modules) modules=$2 ;;
+			--config) config=$2 ;;
+			--jobs) jobs=$2 ;;
+			--test) test=$2 ;;
+			--variant) variant=$2 ;;
+			--good) good_list=$2 ;;
+			--bad) bad_list=$2 ;;
+			--skip) skip_list=$2 ;;
+			--results) results=$2 ;;
+			--args-file) args_file=$2 ;;
+			esac
+			shift 2
+			;;
 		-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 		--) shift; runner_args=("$@"); break ;;
-		*) abort "unknown argument $1 (try --help)" ;;
+		*) abort "unknown argument '$1' (try --help)" ;;
 		esac
 	done
 	[ -d "$tree" ] || abort "no such tree: $tree"
 	tree=$(cd "$tree" && pwd)
-	[ -z "$image" ] || [ -f "$image" ] || abort "no such image: $image"
+	case $jobs in '' | *[!0-9]* | 0) abort "--jobs wants a number of jobs > 0, not '$jobs'" ;; esac
 	[ -n "$good_list" ] || abort "--good must name at least one verdict"
+	if [ -n "$image" ]; then
+		# The same image for every commit: a bad one would skip them all.
+		[ -f "$image" ] || abort "no such image: $image"
+		bzimage_release "$image" >/dev/null || abort "--image $image is not an x86 bzImage"
+		image=$(realpath "$image")
+	fi
+	[ -z "$modules" ] || [ "$modules" = none ] || [ -d "$modules" ] ||
+		abort "no such modules dir: $modules (or --modules none)"
+	[ -z "$modules" ] || [ -n "$image" ] || abort "--modules goes with --image"
+	if [ -n "$config" ]; then
+		[ -f "$config" ] || abort "no such --config file: $config"
+		config=$(realpath "$config")
+	fi
+	if [ -z "$image" ] && [ -z "$args_file" ]; then
+		[ -f "$tree/Makefile" ] && [ -f "$tree/Kconfig" ] ||
+			abort "$tree is not a kernel tree (no Makefile and Kconfig); pass --tree, --image or --args-file"
+		[ -f "$tree/.config" ] || [ -n "$config" ] || abort "$tree has no .config; pass --config FILE"
+	fi
+	case $args_file in /*) abort "--args-file names a file in the tree (relative path), not $args_file" ;; esac
 }
 
 # in_list VERDICT LIST: is VERDICT one of the comma-separated LIST?
 in_list() { case ",$2," in *",$1,"*) return 0 ;; esac; return 1; }
 
+# check_verdicts: every name in --good/--bad/--skip is one the test can
+# report (tests.cfg: metric.verdict's order and verdicts.unjudged).
+check_verdicts() {
+	local known order v opt list
+	order=$(table_get "$test" metric.verdict)
+	[ -n "$order" ] || abort "test $test declares no verdicts (metric.verdict in tests.cfg): it cannot judge a commit"
+	order=${order#order }
+	known=$(echo "${order//>/ } $(table_get "$test" verdicts.unjudged)" | tr -s ' ' | sed 's/^ //; s/ $//')
+	for opt in good bad skip; do
+		eval "list=\$${opt}_list"
+		for v in ${list//,/ }; do
+			case " $known " in *" $v "*) ;;
+			*) [ "$opt" = skip ] && [ "$list" = not-provoked,unaffected ] ||
+				abort "--$opt: $test reports no verdict '$v' (its verdicts: $known)" ;;
+			esac
+		done
+	done
+}
+
+# runner_test_args: what the guest passes to the test: --args after --, else
+# tests.cfg's args for the runner's profile.
+runner_test_args() {
+	local i profile='' accel=tcg have=0 args=''
+	for ((i = 0; i < ${#runner_args[@]}; i++)); do
+		case ${runner_args[i]} in
+		--args) args=${runner_args[i + 1]-} have=1 ;;
+		--profile) profile=${runner_args[i + 1]-} ;;
+		--accel) accel=${runner_args[i + 1]-} ;;
+		esac
+	done
+	[ $have = 1 ] && { printf '%s\n' "$args"; return; }
+	[ -n "$profile" ] || { [ "$accel" = kvm ] && profile=quick || profile=nested; }
+	table_args "$test" "$profile"
+}
+
+# check_test_args: the test program itself parses the arguments the guest
+# will give it (`--list` parses them and prints the variants, no KVM needed):
+# a typo in them aborts here instead of failing (bad) in every guest.  The
+# variants listed must include one --variant matches.
+check_test_args() {
+	local prog bin targs listed err
+	prog=$(table_get "$test" program)
+	bin=${IRQBENCH_STATIC_BUILD:-$REPO_ROOT/build-static}/$prog
+	[ -x "$bin" ] || bin=${IRQBENCH_BUILD:-$REPO_ROOT/build}/$prog
+	if [ ! -x "$bin" ]; then
+		log "make static (to check $test's arguments)"
+		make -C "$REPO_ROOT" --no-print-directory static >&2 || abort "make static failed"
+		bin=${IRQBENCH_STATIC_BUILD:-$REPO_ROOT/build-static}/$prog
+	fi
+	targs=$(runner_test_args)
+	err=$(mktemp "$work/list.XXXXXX")
+	# shellcheck disable=SC2086 # the guest splits them at whitespace too
+	listed=$("$bin" $targs --list 2>"$err") ||
+		abort "$test refuses its arguments '$targs': $(grep -v '^Random seed' "$err" | tail -n1)"
+	# (the selftests library prints its random seed on stdout)
+	listed=$(printf '%s\n' "$listed" | grep -v '^Random seed')
+	[ -n "$variant" ] || return 0
+	printf '%s\n' "$listed" | grep -qF -- "$variant" ||
+		abort "--variant: no variant of $test contains '$variant' (with '$targs': $(printf '%s\n' "$listed" | head -n 12 | tr '\n' ' '))"
+}
+
+# check_runner: run-kernel.sh --check parses the runner options and checks
+# QEMU, the test and the numbers without fetching or booting anything.
+check_runner() {
+	local err
+	err=$("$runner" --check "${runner_args[@]}" "$test" 2>&1 >/dev/null) ||
+		abort "runner options refused: $(printf '%s\n' "$err" | tail -n1)"
+}
+
 # Build bzImage + modules in $tree; sets image/modules.  Failure = skip.
 build_kernel() {
 	local log=$work/build.log stage=$work/modroot
-	if [ ! -f "$tree/.config" ]; then
-		[ -n "$config" ] || abort "$tree has no .config; pass --config FILE"
-		cp "$config" "$tree/.config"
-	fi
+	[ -f "$tree/.config" ] || cp "$config" "$tree/.config" || abort "cannot copy $config to $tree/.config"
 	log "building $(rev) (log: $log)"
 	make -C "$tree" olddefconfig >"$log" 2>&1 || skip "make olddefconfig failed"
 	make -C "$tree" -j"$jobs" bzImage modules >>"$log" 2>&1 || skip "kernel build failed (tail: $(tail -n1 "$log"))"
@@ -90,15 +196,20 @@ build_kernel() {
 
 # Verdict of this commit from the run's results folder ($1).
 judge() {
-	local out=$1 status verdicts v n_good=0 n_bad=0 n_skip=0 seen=""
+	local out=$1 status rc verdicts v n_good=0 n_bad=0 n_skip=0 seen=""
+	# status.tsv (lib/run/status.sh): name, result, rc, seconds, reason.
 	status=$(awk -F'\t' -v t="$test" '$1 == t { print $2 }' "$out/status.tsv" 2>/dev/null)
+	rc=$(awk -F'\t' -v t="$test" '$1 == t { print $3 }' "$out/status.tsv" 2>/dev/null)
+	# Exit 2: the test refused its arguments (option_error): the set-up.
+	[ "$rc" != 2 ] || abort "$test refused its arguments in the guest: $(tail -n1 "$out/$test.log" 2>/dev/null)"
 	verdicts=$(jq -r --arg t "$test" --arg v "$variant" \
-		'select(.test == $t and .metric == "verdict" and ((.variant // "") | contains($v))) | "\(.variant // "-")=\(.value)"' \
+		'select(.test == $t and .metric == "verdict" and ((.variant // "") | contains($v))) | "\(.variant // "-")=\(.value // "null")"' \
 		"$out/results.jsonl" 2>/dev/null)
 	for v in $verdicts; do
 		seen="$seen $v"
 		v=${v#*=}
-		if in_list "$v" "$skip_list"; then n_skip=$((n_skip + 1))
+		# null: a skipped verdict record ("skipped": why), never bad.
+		if [ "$v" = null ] || in_list "$v" "$skip_list"; then n_skip=$((n_skip + 1))
 		elif in_list "$v" "$good_list" && ! in_list "$v" "$bad_list"; then n_good=$((n_good + 1))
 		elif [ -z "$bad_list" ] || in_list "$v" "$bad_list"; then n_bad=$((n_bad + 1))
 		else n_skip=$((n_skip + 1))
@@ -120,10 +231,18 @@ judge() {
 main() {
 	parse_args "$@"
 	setup_pkgs build kernel || abort "set-up failed (lib/build/setup.sh build kernel)"
+	table_load "$(table_default_file)" || abort "bad test table"
 	# A typo in the test name must abort, not skip every commit.
-	"$REPO_ROOT/lib/run/table.sh" get "$test" program >/dev/null || abort "unknown test $test"
-	work=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-bisect.XXXXXX")
+	table_has "$test" || abort "unknown test '$test' (see run.sh list)"
+	check_verdicts
+	local base=${results:-$REPO_ROOT/results} out
+	mkdir -p "$base" 2>/dev/null && [ -w "$base" ] || abort "cannot write results folder $base"
+	base=$(realpath "$base")
+	# Scratch space under the results folder, not the system temp dir.
+	work=$(mktemp -d "$base/.bisect-work.XXXXXX") || abort "cannot create a folder in $base"
 	trap 'rm -rf "$work"' EXIT
+	check_runner
+	check_test_args
 	local extra=()
 	if [ -n "$args_file" ]; then
 		[ -f "$tree/$args_file" ] || skip "no $args_file at this commit"
@@ -133,22 +252,24 @@ main() {
 	if [ -z "$image" ] && [ -z "$args_file" ]; then
 		build_kernel
 	fi
-	local base=${results:-$REPO_ROOT/results} out
-	mkdir -p "$base" || abort "cannot create $base"
-	out=$(mktemp -d "$base/bisect-$(rev)-$(date +%Y%m%d-%H%M%S)-XXXX")
+	out=$(mktemp -d "$base/bisect-$(rev)-$(date +%Y%m%d-%H%M%S)-XXXX") || abort "cannot create a folder in $base"
 	local args=(--out "$out" "${extra[@]}")
 	[ -z "$image" ] || args+=(--image "$image")
 	[ -z "$modules" ] || args+=(--modules "$modules")
 	log "run-kernel.sh ${args[*]} ${runner_args[*]} $test"
-	# IRQBENCH_RUN_KERNEL: a stand-in runner, for tests of this driver.
-	"${IRQBENCH_RUN_KERNEL:-$KERNEL_LIB_DIR/run-kernel.sh}" "${args[@]}" "${runner_args[@]}" "$test" >&2
+	"$runner" "${args[@]}" "${runner_args[@]}" "$test" >&2
 	local rc=$?
+	# 3: the environment failed (a download, the results folder): no
+	# commit can be tested until it is fixed.
+	[ $rc -ne 3 ] || abort "runner failed for a reason outside the commit (exit 3, see above)"
+	# A signal stopped the runner: stop the bisect too.
+	[ $rc -le 128 ] || abort "runner stopped by signal $((rc - 128))"
 	if [ ! -f "$out/status.tsv" ]; then
 		# No results: did the test start before the guest died or hung?
 		if grep -q "irqbench-guest:.* run $test " "$out/qemu.log" 2>/dev/null; then
 			bad "guest died or hung while $test ran (console: $out/qemu.log)"
 		fi
-		[ $rc -ne 2 ] || skip "runner refused this kernel (bad input, see above)"
+		[ $rc -ne 2 ] || skip "runner refused this kernel (see above)"
 		skip "kernel did not boot to the test (console: $out/qemu.log)"
 	fi
 	judge "$out"

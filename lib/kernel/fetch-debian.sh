@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # fetch-debian.sh [--arch amd64|arm64] 6.1|6.12 [--refresh]
+# (exit 2 bad usage, 3 the download or unpacking failed)
 #
 # Download the newest Debian bookworm kernel of a series with apt-get download
 # and unpack it (dpkg -x) into the cache.  Prints shell assignments on stdout:
@@ -38,10 +39,10 @@ esac
 dcache=$CACHE_DIR/debian
 envfile=$dcache/$series.env
 [ "$arch" = amd64 ] || envfile=$dcache/$series-$arch.env
-mkdir -p "$dcache"
-# One fetch at a time per cache: runners started together (make check's
-# tests, a parallel matrix) would otherwise unpack into each other's trees.
-exec 8>"$dcache/.lock" && flock 8
+mkdir -p "$dcache" || die 3 "cannot create $dcache"
+# One fetch at a time per cache (worktrees share it): a second caller waits,
+# then takes the fast path, instead of unpacking over the first one's tree.
+exec 9>"$dcache/.lock" && flock 9 || die 3 "cannot lock $dcache/.lock"
 
 # Fast path: already resolved and unpacked.
 if [ "$refresh" != --refresh ] && [ -f "$envfile" ]; then
@@ -62,14 +63,14 @@ newest_pkg() {
 # set-up's arm64 group enables it (libnuma-dev:arm64).
 if [ "$arch" != "$(dpkg --print-architecture)" ] &&
 	! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-	die 2 "dpkg does not know the $arch architecture: run lib/build/setup.sh $arch"
+	die 3 "dpkg does not know the $arch architecture: run lib/build/setup.sh $arch"
 fi
 pkg=$(newest_pkg)
 if [ -z "$pkg" ]; then
 	log "no $series kernel in apt lists; running apt-get update"
-	apt-get update >&2 || die 1 "apt-get update failed"
+	apt-get update >&2 || die 3 "download failed: apt-get update failed (network?)"
 	pkg=$(newest_pkg)
-	[ -n "$pkg" ] || die 2 "no package matching $pattern in apt"
+	[ -n "$pkg" ] || die 3 "download failed: no package matching $pattern in apt"
 fi
 pkgver=$(apt-cache show "$pkg" | sed -n 's/^Version: //p' | sort -V | tail -n1)
 [ "$arch" = amd64 ] || pkg=$pkg:$arch
@@ -78,27 +79,33 @@ kver=${kver#linux-image-}
 kver=${kver%-unsigned}
 
 dir=$dcache/${pkg%:"$arch"}_$pkgver
+# An entry cut short (by a fetch without the lock, or a full disk) is
+# fetched again rather than trusted for ever.
+if [ -f "$dir/.unpacked" ] && { [ ! -f "$dir/root/boot/vmlinuz-$kver" ] || [ ! -d "$dir/root/lib/modules/$kver" ]; }; then
+	log "$dir is incomplete; fetching it again"
+	rm -f "$dir/.unpacked"
+fi
 if [ ! -f "$dir/.unpacked" ]; then
-	mkdir -p "$dir"
+	mkdir -p "$dir" || die 3 "cannot create $dir"
 	if ! ls "$dir"/*.deb >/dev/null 2>&1; then
 		log "downloading $pkg $pkgver"
-		(cd "$dir" && apt-get download "$pkg=$pkgver" >&2) || die 1 "apt-get download $pkg failed"
+		(cd "$dir" && apt-get download "$pkg=$pkgver" >&2) || die 3 "download failed: apt-get download $pkg (network?)"
 	fi
 	log "unpacking $pkg"
-	rm -rf "$dir/root" "$dir/root.tmp"
-	dpkg -x "$dir"/*.deb "$dir/root.tmp" || die 1 "dpkg -x $pkg failed"
+	rm -rf "$dir/root" "$dir/root.new"
+	dpkg -x "$dir"/*.deb "$dir/root.new" || die 3 "unpacking $pkg failed (disk full?)"
 	# The package ships no modules.dep (its postinst runs depmod); we need it
 	# to load the KVM modules in dependency order.
-	depmod -b "$dir/root.tmp" "$kver" || die 1 "depmod failed for $kver"
-	mv "$dir/root.tmp" "$dir/root"
+	depmod -b "$dir/root.new" "$kver" || die 3 "depmod failed for $kver"
+	mv "$dir/root.new" "$dir/root" || die 3 "cannot rename $dir/root.new"
 	rm -f "$dir"/*.deb # 70-110 MB each; the unpacked tree is what we use
 	touch "$dir/.unpacked"
 fi
 
 image=$dir/root/boot/vmlinuz-$kver
 modules=$dir/root/lib/modules/$kver
-[ -f "$image" ] || die 1 "unpacked $pkg but $image is missing"
-[ -d "$modules" ] || die 1 "unpacked $pkg but $modules is missing"
+[ -f "$image" ] || die 3 "unpacked $pkg but $image is missing"
+[ -d "$modules" ] || die 3 "unpacked $pkg but $modules is missing"
 
 # The host's busybox-static is amd64: a foreign guest needs its own, which
 # cannot be installed beside it (same path), so it is unpacked instead.
@@ -109,11 +116,11 @@ if [ "$arch" != amd64 ]; then
 		log "downloading busybox-static:$arch"
 		rm -rf "$bdir" && mkdir -p "$bdir"
 		(cd "$bdir" && apt-get download "busybox-static:$arch" >&2) ||
-			die 1 "apt-get download busybox-static:$arch failed"
+			die 3 "download failed: apt-get download busybox-static:$arch (network?)"
 		dpkg -x "$bdir"/*.deb "$bdir/root" && rm -f "$bdir"/*.deb
 	fi
 	busybox=$bdir/root/bin/busybox
-	[ -x "$busybox" ] || die 1 "busybox-static:$arch has no bin/busybox"
+	[ -x "$busybox" ] || die 3 "busybox-static:$arch has no bin/busybox"
 fi
 
 {

@@ -7,7 +7,7 @@
 #          [--accel tcg|kvm] [--cpu MODEL] [--smp N] [--mem MB]
 #          [--timeout S] [--boot-timeout S] [--out DIR] [--profile P]
 #          [--kvm-src DIR | --kvm-patch FILE] [--args "ARGS"] [--append "CMDLINE"] [--no-build]
-#          [--quiet] [TESTS...]
+#          [--quiet] [--check] [TESTS...]
 #
 # TESTS are test names from tests.cfg (binary: build-static/<program>, built
 # with `make static`) or paths to static executables (run without args).
@@ -34,9 +34,13 @@
 # builds, default .cache/), IRQBENCH_STATIC_BUILD (default build-static/, or
 # build-static-<arch>/ for a guest arch other than the host's).
 #
+# --check: only check the options, QEMU and the tests, fetch and boot
+# nothing (run.sh bisect asks this before its first build).
+#
 # Exit: 0 all tests passed or skipped; 1 boot failure, timeout, a test
 # failed; 2 bad input (missing image, no KVM modules, vermagic mismatch,
-# no qemu, unknown test).
+# no qemu, unknown test); 3 the environment failed (a download, the
+# results folder cannot be written).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 # shellcheck source=../run/table.sh
@@ -48,34 +52,54 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0";
 
 image='' modules='' debian='' accel=tcg cpu='' smp=2 mem=2048 timeout='' boot_timeout=90 arch=x86_64 gic=3
 tcg_thread=${IRQBENCH_TCG_THREAD:-single} append_extra='' out='' profile='' kvm_src='' kvm_patch='' build=1 quiet=0 tests=() test_args='' have_args=0
+have_out=0 have_kvm_src=0 have_kvm_patch=0 check=0
 parse_args() {
+	local opt
 	while [ $# -gt 0 ]; do
-		case $1 in
-		--image) image=$2; shift 2 ;;
-		--modules) modules=$2; shift 2 ;;
-		--debian) debian=$2; shift 2 ;;
-		--arch) arch=$2; shift 2 ;;
-		--gic) gic=$2; shift 2 ;;
-		--accel) accel=$2; shift 2 ;;
-		--cpu) cpu=$2; shift 2 ;;
-		--smp) smp=$2; shift 2 ;;
-		--mem) mem=$2; shift 2 ;;
-		--timeout) timeout=$2; shift 2 ;;
-		--boot-timeout) boot_timeout=$2; shift 2 ;;
-		--out) out=$2; shift 2 ;;
-		--profile) profile=$2; shift 2 ;;
-		--kvm-src) kvm_src=$2; shift 2 ;;
-		--kvm-patch) kvm_patch=$2; shift 2 ;;
-		--args) test_args=$2; have_args=1; shift 2 ;;
-		--append) append_extra=$2; shift 2 ;;
+		opt=$1
+		case $opt in
+		--image | --modules | --debian | --arch | --gic | --accel | --cpu | --smp | --mem | --timeout | \
+			--boot-timeout | --out | --profile | --kvm-src | --kvm-patch | --args | --append)
+			[ $# -ge 2 ] || die 2 "option $opt needs a value (try --help)"
+			case $opt in
+			--image) image=$2 ;;
+			--modules) modules=$2 ;;
+			--debian) debian=$2 ;;
+			--arch) arch=$2 ;;
+			--gic) gic=$2 ;;
+			--accel) accel=$2 ;;
+			--cpu) cpu=$2 ;;
+			--smp) smp=$2 ;;
+			--mem) mem=$2 ;;
+			--timeout) timeout=$2 ;;
+			--boot-timeout) boot_timeout=$2 ;;
+			--out) out=$2; have_out=1 ;;
+			--profile) profile=$2 ;;
+			--kvm-src) kvm_src=$2; have_kvm_src=1 ;;
+			--kvm-patch) kvm_patch=$2; have_kvm_patch=1 ;;
+			--args) test_args=$2; have_args=1 ;;
+			--append) append_extra=$2 ;;
+			esac
+			shift 2
+			;;
 		--no-build) build=0; shift ;;
 		--quiet) quiet=1; shift ;;
+		--check) check=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; tests+=("$@"); break ;;
 		-*) die 2 "unknown option $1 (try --help)" ;;
 		*) tests+=("$1"); shift ;;
 		esac
 	done
+	# Numbers first: QEMU would only say so after the kernel was fetched.
+	case $smp in '' | *[!0-9]* | 0) die 2 "--smp wants a number of vCPUs > 0, not '$smp'" ;; esac
+	case $mem in '' | *[!0-9]* | 0) die 2 "--mem wants megabytes > 0, not '$mem'" ;; esac
+	case $boot_timeout in '' | *[!0-9]* | 0) die 2 "--boot-timeout wants seconds > 0, not '$boot_timeout'" ;; esac
+	case $debian in '' | 6.1 | 6.12) ;; *) die 2 "--debian must be 6.1 or 6.12, not '$debian' (usage: run.sh kernel --debian 6.1|6.12 ...; try --help)" ;; esac
+	[ $have_out = 0 ] || [ -n "$out" ] || die 2 "--out needs a directory"
+	[ $have_kvm_patch = 0 ] || [ -n "$kvm_patch" ] || die 2 "--kvm-patch needs a patch file, not an empty name"
+	[ $have_kvm_src = 0 ] || [ -n "$kvm_src" ] || die 2 "--kvm-src needs a kernel tree, not an empty name"
+	[ -z "$kvm_patch" ] || [ -s "$kvm_patch" ] || [ ! -f "$kvm_patch" ] || die 2 "--kvm-patch $kvm_patch is empty"
 	case $accel in tcg | kvm) ;; *) die 2 "--accel must be tcg or kvm" ;; esac
 	case $arch in
 	x86_64 | x86 | amd64) arch=x86_64 ;;
@@ -159,17 +183,12 @@ karch() { [ "$arch" = arm64 ] && echo arm64 || echo x86; }
 uname_arch() { [ "$arch" = arm64 ] && echo aarch64 || echo x86_64; }
 busybox=/bin/busybox
 
-# Test list -> $work/tests.tsv (name, host binary, timeout, args).
-STATIC_BUILD=''
-TOTAL_TEST_TIMEOUT=0
-select_tests() {
-	local tsv=$1 t name bin to args need_build=0 ua
+# check_tests: fill TESTS from the profile when none were named; every name
+# must be a test of the table for the guest's arch (checked before anything
+# is fetched or built).
+check_tests() {
+	local t ua
 	ua=$(uname_arch)
-	# Same layout as the Makefile: a foreign arch builds in its own dir.
-	STATIC_BUILD=${IRQBENCH_STATIC_BUILD:-$REPO_ROOT/build-static}
-	if [ -z "${IRQBENCH_STATIC_BUILD:-}" ] && [ "$ua" != "$(uname -m)" ]; then
-		STATIC_BUILD=$REPO_ROOT/build-static-$(karch)
-	fi
 	table_load "$(table_default_file)" || die 2 "bad test table"
 	if [ ${#tests[@]} -eq 0 ]; then
 		for t in $(table_tests); do
@@ -184,7 +203,22 @@ select_tests() {
 		fi
 		table_has "$t" || die 2 "unknown test: $t (see tests.cfg)"
 		table_arch_ok "$t" "$ua" || die 2 "test $t does not run on $ua (arch = $(table_get "$t" arch))"
-		need_build=1
+	done
+}
+
+# Test list -> $work/tests.tsv (name, host binary, timeout, args).
+STATIC_BUILD=''
+TOTAL_TEST_TIMEOUT=0
+select_tests() {
+	local tsv=$1 t name bin to args need_build=0 ua
+	ua=$(uname_arch)
+	# Same layout as the Makefile: a foreign arch builds in its own dir.
+	STATIC_BUILD=${IRQBENCH_STATIC_BUILD:-$REPO_ROOT/build-static}
+	if [ -z "${IRQBENCH_STATIC_BUILD:-}" ] && [ "$ua" != "$(uname -m)" ]; then
+		STATIC_BUILD=$REPO_ROOT/build-static-$(karch)
+	fi
+	for t in "${tests[@]}"; do
+		[[ $t == */* ]] || need_build=1
 	done
 	if [ $need_build = 1 ] && [ $build = 1 ]; then
 		log "make ARCH=$(karch) static"
@@ -354,6 +388,10 @@ main() {
 	parse_args "$@"
 	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || exit 2
 	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
+	check_tests
+	# --check: the options, QEMU and the tests are usable (run.sh bisect
+	# asks before its first build); nothing is fetched or booted.
+	[ $check = 0 ] || exit 0
 	resolve_kernel
 	build_kvm
 

@@ -32,7 +32,9 @@
 #        args, args.<profile> (args.<profile> wins; split at whitespace,
 #        no quoting), description,
 #        metric.<metric> (how run.sh compare judges a metric; grammar below),
-#        plot.<name> (a plot run.sh plot draws from the records; grammar below).
+#        plot.<name> (a plot run.sh plot draws from the records; grammar below),
+#        verdicts.unjudged (the verdict values outside metric.verdict's order:
+#        run.sh bisect accepts only names from the two).
 #   metric.<metric> = lower|higher [floor=N%|floor=N] [stat=pNN]
 #                     smaller/larger is better; changes within the floor (%
 #                     of run A's value, or absolute in the metric's unit) are
@@ -66,7 +68,7 @@ table_parse() {
 		exit 2
 	}
 	BEGIN {
-		split("program arch profiles timeout description args", k, " ")
+		split("program arch profiles timeout description args verdicts.unjudged", k, " ")
 		for (i in k) known[k[i]] = 1
 		nt = 0
 		id = "[A-Za-z0-9_][A-Za-z0-9_.-]*"
@@ -135,7 +137,7 @@ table_parse() {
 			printf "%s\ttimeout\t%s\n", t, kv[t, "timeout"]
 			printf "%s\tdescription\t%s\n", t, kv[t, "description"]
 			for (j = 1; j <= nk[t]; j++)
-				if (keys[t, j] ~ /^(args|metric\.|plot\.)/)
+				if (keys[t, j] ~ /^(args|metric\.|plot\.|verdicts\.)/)
 					printf "%s\t%s\t%s\n", t, keys[t, j], kv[t, keys[t, j]]
 		}
 	}' "$file"
