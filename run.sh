@@ -44,6 +44,9 @@ usage: run.sh COMMAND [ARGS]
   fixes [RUN]            known fixes (lib/fixes.tsv): present/absent/not
                          measurable, from RUN's records (default results/latest)
   plot RUN               redraw the plots tests.cfg declares into RUN/plots/
+  export --junit|--kcidb RUN
+                         RUN as JUnit XML (RUN/junit.xml) or KernelCI KCIDB
+                         JSON (RUN/kcidb.json); --out FILE, - for stdout
   help                   this text
 
 run writes results/<YYYYmmdd-HHMMSS>-<uname -r>/ (results/latest points to it),
@@ -165,7 +168,7 @@ select_tests() {
 clear_previous_run() {
 	local t
 	rm -f -- "$1/meta.json" "$1/results.jsonl" "$1/status.tsv" "$1/summary.txt" \
-		"$1/plot.log" "$1/compare.md"
+		"$1/plot.log" "$1/compare.md" "$1/compare.json" "$1/report.html" "$1/junit.xml" "$1/kcidb.json"
 	rm -rf -- "$1/plots"
 	for t in "${TABLE_TESTS[@]}"; do
 		rm -f -- "$1/$t.ktap" "$1/$t.log"
@@ -390,7 +393,7 @@ main() {
 	bisect) run_external bisect "$ROOT/lib/kernel/bisect.sh" "$@" ;;
 	# Planned commands: dropping lib/run/<command>.sh in place enables one
 	# (it gets the remaining arguments).
-	compare | fixes | plot)
+	compare | fixes | plot | export)
 		[[ -f $ROOT/lib/run/$cmd.sh ]] || die "$cmd: not implemented yet"
 		run_external "$cmd" "$ROOT/lib/run/$cmd.sh" "$@"
 		;;
