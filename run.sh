@@ -44,6 +44,9 @@ usage: run.sh COMMAND [ARGS]
   fixes [RUN]            known fixes (lib/fixes.tsv): present/absent/not
                          measurable, from RUN's records (default results/latest)
   plot RUN               redraw the plots tests.cfg declares into RUN/plots/
+  report RUN             write RUN/report.html (run does it at its end):
+                         meta, verdicts, plots with their numbers, fixes,
+                         the comparison
   export --junit|--kcidb RUN
                          RUN as JUnit XML (RUN/junit.xml) or KernelCI KCIDB
                          JSON (RUN/kcidb.json); --out FILE, - for stdout
@@ -348,6 +351,10 @@ cmd_run() {
 	if [[ -z $INTERRUPTED && -f $ROOT/lib/run/plot.sh ]]; then
 		bash "$ROOT/lib/run/plot.sh" "$OUT" >"$OUT/plot.log" 2>&1 || true
 	fi
+	# One page of the run (compare below rewrites it with its table).
+	if [[ -z $INTERRUPTED ]] && ! bash "$ROOT/lib/run/html.sh" "$OUT" >/dev/null 2>"$RUN_TMP/html.err"; then
+		warn "no report.html: $(head -n1 "$RUN_TMP/html.err")"
+	fi
 	printf 'results: %s\n' "$OUT"
 
 	if [[ -n $INTERRUPTED ]]; then
@@ -391,6 +398,7 @@ main() {
 	run) cmd_run "$@" ;;
 	kernel) run_external kernel "$ROOT/lib/kernel/run-kernel.sh" "$@" ;;
 	bisect) run_external bisect "$ROOT/lib/kernel/bisect.sh" "$@" ;;
+	report) run_external report "$ROOT/lib/run/html.sh" "$@" ;;
 	# Planned commands: dropping lib/run/<command>.sh in place enables one
 	# (it gets the remaining arguments).
 	compare | fixes | plot | export)

@@ -233,10 +233,10 @@ test_shellcheck() {
 		return
 	fi
 	local log
-	if log=$(cd "$ROOT" && shellcheck -x lib/run/export.sh tests/test_export.sh 2>&1); then
-		ok "shellcheck: export wrapper, this test"
+	if log=$(cd "$ROOT" && shellcheck -x lib/run/export.sh lib/run/html.sh tests/test_export.sh tests/test_report_html.sh 2>&1); then
+		ok "shellcheck: export and report wrappers, these tests"
 	else
-		not_ok "shellcheck: export wrapper, this test" "$log"
+		not_ok "shellcheck: export and report wrappers, these tests" "$log"
 	fi
 }
 

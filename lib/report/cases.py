@@ -12,6 +12,9 @@ failed without a failing line (crash, timeout, exit code) gets an ERROR
 case; one skipped before it ran (another arch, not built), a SKIP case.
 """
 
+import re
+
+from records import fmt_param
 from significance import percentile
 
 # Case statuses, KCIDB's words: TODO is a known, unfixed kernel bug (not ok,
@@ -41,14 +44,17 @@ def suites(run):
     out = []
     for test in run.tests:
         s = Suite(run, test)
-        groups = {}  # variant -> [Metric], file order
+        groups = {}  # (variant, params) -> [Metric], file order
         for m in run.metrics.values():
             if m.test == test:
-                groups.setdefault(m.variant, []).append(m)
+                groups.setdefault((m.variant, m.params_str), []).append(m)
         for name, result, text in run.ktap(test):
-            mine = [v for v in groups if v == name or v.startswith(name + ".")]
-            s.cases.append(Case(name, result, text, [m for v in mine for m in groups.pop(v)]))
-        for variant, ms in groups.items():
+            mine = [g for g in groups if belongs(name, *g, groups[g][0].params)]
+            s.cases.append(Case(name, result, text, [m for g in mine for m in groups.pop(g)]))
+        rest = {}
+        for (variant, _), ms in groups.items():
+            rest.setdefault(variant, []).extend(ms)
+        for variant, ms in rest.items():
             s.cases.append(Case(variant or "results", "DONE", "", ms))
         failed = any(c.status == "FAIL" for c in s.cases)
         if s.status == "FAIL" and not failed:
@@ -59,6 +65,23 @@ def suites(run):
             s.reason = next((c.reason for c in s.cases if c.status == "SKIP"), "")
         out.append(s)
     return out
+
+
+def belongs(name, variant, params_str, params):
+    """Are the records of VARIANT (with PARAMS) those of the KTAP line NAME?
+    Yes for NAME itself and variants under it; and for one cell of a series,
+    whose records drop from NAME the token that carries a param's value
+    (halt_wakeup: line "ipi.rr.poll-off.m64.p2", records "ipi.rr.poll-off.p2"
+    with vcpus=64)."""
+    if variant == name or variant.startswith(name + "."):
+        return True
+    words = name.split(".")
+    values = {fmt_param(v) for v in params.values()}
+    for i, w in enumerate(words):
+        m = re.fullmatch(r"[a-z]+([0-9]+)", w)
+        if m and m.group(1) in values and ".".join(words[:i] + words[i + 1:]) == variant:
+            return True
+    return False
 
 
 def suite_status(s):
