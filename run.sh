@@ -46,6 +46,12 @@ usage: run.sh COMMAND [ARGS]
   fixes [RUN]            known fixes (lib/fixes.tsv): present/absent/not
                          measurable, from RUN's records (default results/latest)
   plot RUN               redraw the plots tests.cfg declares into RUN/plots/
+  report RUN             write RUN/report.html (run does it at its end):
+                         meta, verdicts, plots with their numbers, fixes,
+                         the comparison
+  export --junit|--kcidb RUN
+                         RUN as JUnit XML (RUN/junit.xml) or KernelCI KCIDB
+                         JSON (RUN/kcidb.json); --out FILE, - for stdout
   help                   this text
 
 run writes results/<YYYYmmdd-HHMMSS>-<uname -r>/ (results/latest points to it),
@@ -167,7 +173,7 @@ select_tests() {
 clear_previous_run() {
 	local t
 	rm -f -- "$1/meta.json" "$1/results.jsonl" "$1/status.tsv" "$1/summary.txt" \
-		"$1/plot.log" "$1/compare.md"
+		"$1/plot.log" "$1/compare.md" "$1/compare.json" "$1/report.html" "$1/junit.xml" "$1/kcidb.json"
 	rm -rf -- "$1/plots"
 	for t in "${TABLE_TESTS[@]}"; do
 		rm -f -- "$1/$t.ktap" "$1/$t.log"
@@ -347,6 +353,10 @@ cmd_run() {
 	if [[ -z $INTERRUPTED && -f $ROOT/lib/run/plot.sh ]]; then
 		bash "$ROOT/lib/run/plot.sh" "$OUT" >"$OUT/plot.log" 2>&1 || true
 	fi
+	# One page of the run (compare below rewrites it with its table).
+	if [[ -z $INTERRUPTED ]] && ! bash "$ROOT/lib/run/html.sh" "$OUT" >/dev/null 2>"$RUN_TMP/html.err"; then
+		warn "no report.html: $(head -n1 "$RUN_TMP/html.err")"
+	fi
 	printf 'results: %s\n' "$OUT"
 
 	if [[ -n $INTERRUPTED ]]; then
@@ -390,7 +400,8 @@ main() {
 	run) cmd_run "$@" ;;
 	kernel) run_external kernel "$ROOT/lib/kernel/run-kernel.sh" "$@" ;;
 	bisect) run_external bisect "$ROOT/lib/kernel/bisect.sh" "$@" ;;
-	compare | fixes | plot) run_external "$cmd" "$ROOT/lib/run/$cmd.sh" "$@" ;;
+	report) run_external report "$ROOT/lib/run/html.sh" "$@" ;;
+	compare | fixes | plot | export) run_external "$cmd" "$ROOT/lib/run/$cmd.sh" "$@" ;;
 	*) die "unknown command '$cmd' (try 'run.sh help')" ;;
 	esac
 }

@@ -5,7 +5,8 @@
 #
 #   setup.sh GROUP... [--pkg NAME...]
 #
-# GROUP: build ksrc kernel arm64 check fresh, or all (every group but fresh).
+# GROUP: build ksrc kernel arm64 check fresh browser, or all (every group but
+# fresh and browser).
 # --pkg NAME installs a package of an on-demand family of the list (a name
 # ending in *, e.g. linux-headers-6.12.57+deb12-amd64).
 # Exit 0 when set up; 2 with one line when it cannot be: not root and
@@ -30,8 +31,8 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	all) groups+=(build ksrc kernel arm64 check) && shift ;;
-	build | ksrc | kernel | arm64 | check | fresh) groups+=("$1") && shift ;;
-	*) die "setup.sh: unknown group '$1' (build ksrc kernel arm64 check fresh all)" ;;
+	build | ksrc | kernel | arm64 | check | fresh | browser) groups+=("$1") && shift ;;
+	*) die "setup.sh: unknown group '$1' (build ksrc kernel arm64 check fresh browser all)" ;;
 	esac
 done
 [ ${#groups[@]} -gt 0 ] || [ ${#extra[@]} -gt 0 ] || die "usage: setup.sh GROUP... [--pkg NAME...]"

@@ -15,6 +15,7 @@ Prints the table, writes it as Markdown to RUN_B/compare.md, draws plots in
 RUN_B/plots/compare/.  Exit: 1 a metric regressed, 0 none, 2 bad input.
 """
 
+import json
 import os
 import sys
 import zlib
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from records import BadInput, ROOT, load, metric_rules, rule_for  # noqa: E402
 from significance import bootstrap_delta, mann_whitney, percentile  # noqa: E402
 import plots  # noqa: E402
+import html_report  # noqa: E402
 
 ALPHA = 0.01
 LEVEL = 0.95
@@ -462,12 +464,21 @@ def main(argv):
         if regressed:
             f.write("\n**Regressed:** " + "; ".join(f"`{r.label}`" for r in regressed) + "\n")
     print(f"markdown: {md_path}")
+    # The same tables for RUN_B/report.html (lib/report/html_report.py).
+    with open(os.path.join(run_b.path, "compare.json"), "w") as f:
+        json.dump({"head": head, "summary": summ, "regressed": [r.label for r in regressed],
+                   "tables": [{"title": t, "header": h, "cells": c} for t, h, c in tabs]}, f, default=str)
 
     if draw_plots:
         msgs = draw(rows, run_b)
         if rows["samples"]:
             where = os.path.join(run_b.path, "plots", "compare")
             print(f"plots: {where}" + (f" ({'; '.join(sorted(set(msgs)))})" if msgs else ""))
+    if os.path.exists(os.path.join(run_b.path, "status.tsv")):
+        try:
+            print(f"report: {html_report.write(run_b.path)}")
+        except (BadInput, OSError) as e:
+            print(f"run.sh compare: warning: no report.html: {e}", file=sys.stderr)
     return 1 if regressed else 0
 
 

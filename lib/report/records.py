@@ -11,6 +11,7 @@ Bad input raises BadInput("FILE:LINE: why"); the commands print it and exit 2.
 
 import json
 import os
+import re
 import subprocess
 
 from significance import median
@@ -20,6 +21,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 class BadInput(Exception):
     pass
+
+
+# status.tsv of a run inside a guest (lib/kernel/guest-init.sh): verdict ->
+# (result, reason); a skip's reason is in its KTAP.
+GUEST_VERDICTS = {"pass": ("PASS", ""), "skip": ("SKIP", ""),
+                  "timeout": ("FAIL", "timed out (exit {rc})"), "fail": ("FAIL", "exit {rc}")}
 
 
 def params_text(params):
@@ -82,9 +89,11 @@ class Metric:
 
 
 class Run:
-    """A results folder: meta.json (optional), results.jsonl, status.tsv."""
+    """A results folder: meta.json (optional), results.jsonl, status.tsv.
+    need_records=False also takes a run whose tests wrote no records (every
+    one skipped or crashed) as long as status.tsv says what happened."""
 
-    def __init__(self, path):
+    def __init__(self, path, need_records=True):
         if not os.path.isdir(path):
             raise BadInput(f"{path}: no such results folder")
         self.path = os.path.abspath(path)
@@ -101,23 +110,45 @@ class Run:
         self.warnings = []
         self.status = self._read_status()
         jsonl = os.path.join(self.path, "results.jsonl")
-        if not os.path.exists(jsonl):
+        if os.path.exists(jsonl):
+            self._read(jsonl)
+        elif need_records or not self.status:
             raise BadInput(f"{jsonl}: missing (not a results folder?)")
-        self._read(jsonl)
-        if not self.metrics:
+        if not self.metrics and (need_records or not self.status):
             raise BadInput(f"{jsonl}: no records (did the run's tests run?)")
+        # Tests in the order they ran, then any that only left records.
+        self.tests = list(self.status)
+        self.tests += sorted({m.test for m in self.metrics.values()} - set(self.status))
 
     def _read_status(self):
         # name, PASS|FAIL|SKIP, rc, seconds, reason: lib/run/status.sh
         st = {}
+        self.seconds = {}
         p = os.path.join(self.path, "status.tsv")
         if os.path.exists(p):
             with open(p) as f:
-                for line in f:
+                for n, line in enumerate(f, 1):
                     c = line.rstrip("\n").split("\t")
-                    if len(c) >= 2:
+                    if not line.strip():
+                        continue
+                    if len(c) >= 2 and c[1] in ("PASS", "FAIL", "SKIP"):
                         st[c[0]] = (c[1], c[4] if len(c) > 4 else "")
+                    elif len(c) >= 3 and c[2] in GUEST_VERDICTS:
+                        # lib/kernel/guest-init.sh: name, exit code, verdict, seconds.
+                        result, why = GUEST_VERDICTS[c[2]]
+                        st[c[0]] = (result, why.format(rc=c[1]))
+                    else:
+                        raise BadInput(f"{p}:{n}: not a status line (name, PASS|FAIL|SKIP, ...)")
+                    try:
+                        self.seconds[c[0]] = float(c[3])
+                    except (IndexError, ValueError):
+                        pass
         return st
+
+    def ktap(self, test):
+        """TEST's KTAP result lines (TEST.ktap), [] when it has none."""
+        p = os.path.join(self.path, f"{test}.ktap")
+        return read_ktap(p) if os.path.exists(p) else []
 
     def _read(self, path):
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -152,6 +183,32 @@ class Run:
         if load is not None:
             bits.append(f"load {load}")
         return ", ".join(str(b) for b in bits)
+
+
+# "ok 3 name # SKIP why", "not ok 4 name # TODO why", "ok 5 name # note":
+# top-level result lines only (subtests are indented).
+KTAP_RESULT = re.compile(r"^(not ok|ok) [0-9]+(?: -)? ?([^#]*?)\s*(?:#\s*(.*))?$")
+
+
+def read_ktap(path):
+    """[(name, result, text)] of a KTAP file's result lines: result PASS,
+    FAIL, SKIP or TODO (a known bug: not ok, yet not a failure); text is the
+    directive's reason or the line's note."""
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = KTAP_RESULT.match(line.rstrip("\n"))
+            if not m:
+                continue
+            ok, name, text = m.group(1) == "ok", m.group(2), (m.group(3) or "").strip()
+            word = text.split(None, 1)[0].upper() if text else ""
+            if word in ("SKIP", "TODO"):
+                result = word
+                text = text[4:].strip()
+            else:
+                result = "PASS" if ok else "FAIL"
+            out.append((name, result, text))
+    return out
 
 
 class RunSet:
