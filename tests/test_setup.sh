@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 source "$here/tap.sh"
 
 echo "TAP version 13"
-bad=$(awk -F '\t+' '!/^#/ && NF && (NF != 5 || $1 !~ /^(build|ksrc|kernel|arm64|check|fresh)$/ ||
+bad=$(awk -F '\t+' '!/^#/ && NF && (NF != 5 || $1 !~ /^(build|ksrc|kernel|arm64|check|fresh|browser)$/ ||
 	$2 !~ /^(any|amd64|arm64)$/) { print NR": "$0 }' "$list")
 check_eq "packages.list: five tab-separated columns, known group and host" "$bad" ""
 dups=$(awk -F '\t+' '!/^#/ && NF { print $3 }' "$list" | sort | uniq -d)
