@@ -135,7 +135,7 @@ check(lost_rc == 1 and re.search(r"not ok \d+ signal_msi\.rr\.poll-off\.m3\.p2 #
 check(bad_rc == 2 and len(open(out + "/bad").read().strip().splitlines()) == 1,
       f"bad option: one-line error, exit {bad_rc}")
 pidns = open(out + "/pidns.ktap").read()
-check(pidns_rc == 0 and re.search(r"^ok \d+ control\.m3\.p2 # control: .*kvm_vcpu_wakeup waited exact", pidns, re.M)
+check(pidns_rc == 0 and re.search(r"^ok \d+ control\.m3\.p2 # control pass: .*kvm_vcpu_wakeup waited exact", pidns, re.M)
       and re.search(r"kvm_vcpu_wakeup 8 \(waited 8\)", pidns),
       f"in a PID namespace: the wakeup tracepoint counts every wakeup (exit {pidns_rc})")
 
