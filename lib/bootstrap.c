@@ -4,29 +4,8 @@
 #include <string.h>
 
 #include "lib/bootstrap.h"
+#include "lib/random.h"
 #include "lib/stats.h"
-
-/* xorshift64*: reproducible resamples, no global state. */
-static uint64_t next_random(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median_of(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return percentile_sorted(v, n, 50);
-}
 
 static double resampled_median(const double *v, size_t n, double *tmp,
 			       uint64_t *seed)
@@ -34,7 +13,7 @@ static double resampled_median(const double *v, size_t n, double *tmp,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		tmp[i] = v[next_random(seed) % n];
+		tmp[i] = v[xorshift64star(seed) % n];
 	return median_of(tmp, n);
 }
 

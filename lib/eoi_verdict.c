@@ -38,6 +38,7 @@ const struct verdict_kind eoi_verdict_kinds[] = {
 	[VERDICT_UNAFFECTED] = { "unaffected", KTAP_PASS },
 };
 
+/* N-1..N+2 for N reuses: runs were seen to differ by one exit. */
 bool eoi_control_sees_exits(uint64_t exits, uint32_t reuses)
 {
 	return exits + 1 >= reuses && exits <= (uint64_t)reuses + 2;

@@ -40,10 +40,7 @@ struct eoi_observation {
 enum eoi_verdict eoi_verdict(const struct eoi_observation *o);
 /* Each verdict's name (the record's value) and KTAP kind. */
 extern const struct verdict_kind eoi_verdict_kinds[];
-/*
- * The control must see one exit per reuse, N-1..N+2 for N reuses (the
- * slack: runs were seen to differ by one exit), or the counter is blind.
- */
+/* The control must see about one exit per reuse, or the counter is blind. */
 bool eoi_control_sees_exits(uint64_t exits, uint32_t reuses);
 
 #endif

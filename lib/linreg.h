@@ -32,8 +32,6 @@ struct linreg_ci {
 	unsigned int iters; /* bootstrap resamples */
 };
 
-/* Median of @n values, reordering them; NaN if @n is 0. */
-double linreg_median(double *v, size_t n);
 /*
  * Slope of the groups' medians against x with a @level percentile bootstrap
  * interval from @iters resamples, deterministic for a @seed.  -1 if fewer

@@ -14,5 +14,13 @@ struct summary {
 void summarize(double *samples, size_t n, struct summary *s);
 /* Percentile (0..100) of sorted samples, linear interpolation. */
 double percentile_sorted(const double *sorted, size_t n, double pct);
+/* qsort() order of doubles. */
+int cmp_double(const void *a, const void *b);
+/*
+ * The median of @v, reordering it (selection, not a sort: bootstraps take
+ * many); NaN if @n is 0.  median_copy() leaves @v alone.
+ */
+double median_of(double *v, size_t n);
+double median_copy(const double *v, size_t n);
 
 #endif

@@ -52,6 +52,7 @@
 #include "lib/kvm_stats.h"
 #include "lib/linreg.h"
 #include "lib/placement.h"
+#include "lib/random.h"
 #include "lib/results.h"
 #include "lib/stats.h"
 #include "lib/trace_counter.h"
@@ -445,10 +446,7 @@ static void make_sequence(struct vmrun *r, struct phase *ph, uint64_t *rng)
 			next = k % r->nr_targets;
 		} else {
 			do {
-				*rng ^= *rng << 13;
-				*rng ^= *rng >> 7;
-				*rng ^= *rng << 17;
-				next = *rng % r->nr_targets;
+				next = xorshift64star(rng) % r->nr_targets;
 			} while (next == prev && r->nr_targets > 1);
 		}
 		r->seq[k] = next;

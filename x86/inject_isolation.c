@@ -551,17 +551,6 @@ static void phase_free(struct phase *p)
 
 /* ---- records -------------------------------------------------------------------------- */
 
-static double median_of(const double *v, size_t n)
-{
-	double *tmp = alloc_doubles(n);
-	struct summary s;
-
-	memcpy(tmp, v, n * sizeof(*tmp));
-	summarize(tmp, n, &s);
-	free(tmp);
-	return s.p50;
-}
-
 static double mean_of(const double *v, size_t n)
 {
 	double sum = 0;
@@ -748,9 +737,9 @@ static void run_placement(struct ctx *c, bool same)
 			"%s %.0f/s: storm %.0f/s, steal p50 %s%.2f%%, lateness p50 %.1f us (off: %.1f); ",
 			c->o.rates.v[r] ? "paced" : "max", rate,
 			p.storm_irqs_per_s, c->idle[0].steal ? "" : "n/a ",
-			median_of(p.steal_pct[0], p.nr_win),
-			median_of(p.lateness_ns[0], p.nr_lat[0]) / 1e3,
-			median_of(base.lateness_ns[0], base.nr_lat[0]) / 1e3);
+			median_copy(p.steal_pct[0], p.nr_win),
+			median_copy(p.lateness_ns[0], p.nr_lat[0]) / 1e3,
+			median_copy(base.lateness_ns[0], base.nr_lat[0]) / 1e3);
 		phase_free(&p);
 	}
 	phase_free(&base);

@@ -39,6 +39,7 @@
 #include "lib/results.h"
 #include "lib/trace_counter.h"
 #include "lib/tsc.h"
+#include "lib/x86/lapic.h"
 
 #define EOI_PIN 10
 #define EOI_VECTOR 0x62
@@ -191,16 +192,6 @@ static bool remote_irr(struct run *r)
 	return irr;
 }
 
-static bool vector_in_service_host(struct kvm_vcpu *vcpu, uint8_t vector)
-{
-	struct kvm_lapic_state lapic;
-	uint32_t isr;
-
-	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &lapic);
-	memcpy(&isr, &lapic.regs[APIC_ISR + 0x10 * (vector / 32)], sizeof(isr));
-	return isr & (1u << (vector % 32));
-}
-
 /* ---- MSI source of the reuse phase ---------------------------------------- */
 
 static void *msi_injector(void *arg)
@@ -236,7 +227,7 @@ static void handle_stage(struct run *r, uint64_t stage)
 		set_line(r, true);
 		break;
 	case STAGE_IN_ISR:
-		r->in_service_host = vector_in_service_host(r->vcpu[0], v);
+		r->in_service_host = lapic_vector_in_service(r->vcpu[0], v);
 		r->first_eoi_exits = r->eoi_exits[0][v];
 		watchdog_stage("first ISR: reprogram and EOI");
 		break;

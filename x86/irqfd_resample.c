@@ -49,6 +49,7 @@
 #include "lib/kvm_compat.h"
 #include "lib/results.h"
 #include "lib/tsc.h"
+#include "lib/x86/lapic.h"
 
 /* An IOAPIC-only pin: GSIs >= 16 have no PIC route. */
 #define RS_GSI 20
@@ -341,16 +342,6 @@ static void *producer_thread(void *arg)
 
 /* ---- vCPU ------------------------------------------------------------------ */
 
-static bool vector_in_service_host(struct kvm_vcpu *vcpu, uint8_t vector)
-{
-	struct kvm_lapic_state lapic;
-	uint32_t isr;
-
-	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &lapic);
-	memcpy(&isr, &lapic.regs[0x100 + 0x10 * (vector / 32)], sizeof(isr));
-	return isr & (1u << (vector % 32));
-}
-
 static void *vcpu_thread(void *arg)
 {
 	struct run *r = arg;
@@ -363,7 +354,7 @@ static void *vcpu_thread(void *arg)
 			if (uc.args[1] == IRQFD_RESAMPLE_READY)
 				r->ready = true;
 			else
-				r->in_service_host = vector_in_service_host(
+				r->in_service_host = lapic_vector_in_service(
 					r->vcpu, RS_VECTOR);
 			continue;
 		case UCALL_DONE:

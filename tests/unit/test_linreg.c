@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "lib/linreg.h"
+#include "lib/stats.h"
 #include "tests/unit/unit.h"
 
 #define NEAR(a, b, eps) (fabs((a) - (b)) <= (eps))
@@ -27,10 +28,10 @@ static void test_median(void)
 	double odd[] = { 9, 1, 5, 3, 7 }, even[] = { 4, 1, 3, 2 };
 	double dup[] = { 2, 2, 2, 1, 2, 3 };
 
-	CHECK(linreg_median(odd, 5) == 5, "median of 5 values");
-	CHECK(linreg_median(even, 4) == 2.5, "median of 4 values");
-	CHECK(linreg_median(dup, 6) == 2, "median with duplicates");
-	CHECK(isnan(linreg_median(odd, 0)), "median of nothing is NaN");
+	CHECK(median_of(odd, 5) == 5, "median of 5 values");
+	CHECK(median_of(even, 4) == 2.5, "median of 4 values");
+	CHECK(median_of(dup, 6) == 2, "median with duplicates");
+	CHECK(isnan(median_of(odd, 0)), "median of nothing is NaN");
 }
 
 static int cmp(const void *a, const void *b)
@@ -56,7 +57,7 @@ static void test_median_random(void)
 		qsort(sorted, n, sizeof(double), cmp);
 		want = n % 2 ? sorted[n / 2] :
 			       (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-		bad += linreg_median(v, n) != want;
+		bad += median_of(v, n) != want;
 	}
 	CHECK(!bad, "median by selection equals median by sorting (%u bad)",
 	      bad);
