@@ -1464,9 +1464,11 @@ int main(int argc, char *argv[])
 			     argv[optind]);
 	if (!cells_per_vm(&c))
 		option_error(TEST_NAME, "nothing to run%s", "");
-	if (c.inject_lost > c.wakes)
+	if (c.inject_lost > c.wakes) {
+		snprintf(buf, sizeof(buf), "%lu", (unsigned long)c.inject_lost);
 		option_error(TEST_NAME,
-			     "--inject-lost-wakeup '%s' is past --wakes", "");
+			     "--inject-lost-wakeup '%s' is past --wakes", buf);
+	}
 
 	if (list) {
 		for (i = 0; i < c.nr_pcpus; i++)
