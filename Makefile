@@ -68,6 +68,9 @@ ifeq ($(KSRC),)
 KSRC := $(DEFAULT_KSRC)
 KSRC_SETUP := $(DEFAULT_KSRC)/.irqbench-unpacked
 else
+ifneq ($(words $(KSRC)),1)
+$(error KSRC='$(KSRC)' has a space: make cannot build from such a path; use one without (a symlink will do))
+endif
 override KSRC := $(abspath $(KSRC))
 KSRC_SETUP := ksrc-check
 endif
@@ -90,7 +93,8 @@ ksrc-check:
 	@$(TOP)/lib/build/setup-ksrc.sh check $(KSRC)
 
 # Rewritten only when KSRC changes, so that switching trees rebuilds all.
-$(BUILD)/ksrc.path: FORCE
+# (after the check: a KSRC typo must not rewrite it)
+$(BUILD)/ksrc.path: FORCE | $(KSRC_SETUP)
 	@mkdir -p $(@D)
 	@echo '$(KSRC)' | cmp -s - $@ || echo '$(KSRC)' >$@
 

@@ -22,6 +22,8 @@ source "$ROOT/lib/run/status.sh"
 source "$ROOT/lib/run/exec.sh"
 # shellcheck source=lib/run/report.sh
 source "$ROOT/lib/run/report.sh"
+# shellcheck source=lib/run/outdir.sh
+source "$ROOT/lib/run/outdir.sh"
 
 TABLE_PATH=${IRQBENCH_TABLE:-$ROOT/tests.cfg}
 BUILTIN_PROFILES=(quick nightly)
@@ -42,7 +44,8 @@ usage: run.sh COMMAND [ARGS]
   bisect ARGS...         bisect a kernel regression (lib/kernel/bisect.sh)
   compare RUN_A RUN_B    B against A (a run, or a baseline of runs): medians,
                          delta, CI, p, exact count differences, verdict
-                         changes; exit 1 if B regressed
+                         changes; exit 1 if B regressed or lacks metrics
+                         A has (shown first)
   fixes [RUN]            known fixes (lib/fixes.tsv): present/absent/not
                          measurable, from RUN's records (default results/latest)
   plot RUN               redraw the plots tests.cfg declares into RUN/plots/
@@ -55,7 +58,8 @@ usage: run.sh COMMAND [ARGS]
   help                   this text
 
 run writes results/<YYYYmmdd-HHMMSS>-<uname -r>/ (results/latest points to it),
-or DIR with --out (files of an earlier run in DIR are replaced):
+or DIR with --out (new, empty, or an earlier run's folder, whose files are
+replaced; a folder of other files is refused):
   meta.json      machine, kernel, KVM module parameters, irqbench version
   results.jsonl  one JSON record per metric, written by the tests
   TEST.ktap      the test's stdout (KTAP), also shown on the terminal
@@ -65,8 +69,9 @@ or DIR with --out (files of an earlier run in DIR are replaced):
   summary.txt    the final table
 
 Exit status: 0 nothing failed, 1 a test failed (with --baseline: or a
-metric regressed), 2 bad usage or no usable /dev/kvm, 128+N stopped by
-signal N.
+metric regressed), 2 bad usage, no usable /dev/kvm, or a results folder
+that cannot be written or filled up (the run stops: "results folder full:
+..."), 128+N stopped by signal N.
 
 Environment:
   IRQBENCH_BUILD         build dir holding the programs (default: build/)
@@ -182,25 +187,18 @@ clear_previous_run() {
 
 # make_outdir [DIR]: create the run folder and set OUT (absolute).
 make_outdir() {
-	local root base n=1
+	local root
 	if [[ -n $1 ]]; then
-		mkdir -p -- "$1" 2>/dev/null || die "cannot create --out directory $1"
+		outdir_check_out "$1" || die "$OUTDIR_ERR"
 		OUT=$(cd "$1" && pwd)
 		clear_previous_run "$OUT"
 	else
 		root=${IRQBENCH_RESULTS_ROOT:-$ROOT/results}
-		mkdir -p -- "$root" 2>/dev/null || die "cannot create results directory $root"
-		base=$root/$(date +%Y%m%d-%H%M%S)-$(uname -r)
-		OUT=$base
-		# Two runs in the same second get -2, -3...: mkdir is the lock.
-		until mkdir -- "$OUT" 2>/dev/null; do
-			((++n < 100)) || die "cannot create $base"
-			OUT=$base-$n
-		done
-		OUT=$(cd "$OUT" && pwd)
+		outdir_new "$root" "$(date +%Y%m%d-%H%M%S)-$(uname -r)" || die "$OUTDIR_ERR"
+		OUT=$(cd "$OUTDIR_NEW" && pwd)
 		ln -sfn -- "${OUT##*/}" "$root/latest" 2>/dev/null || true
 	fi
-	: >"$OUT/status.tsv"
+	{ : >"$OUT/status.tsv"; } 2>/dev/null || die "cannot write $OUT/status.tsv"
 }
 
 # The trap only notes the signal and stops the running test; the main loop
@@ -319,8 +317,11 @@ cmd_run() {
 	# -p: keep writing the .ktap file if the terminal side goes away.
 	if tee -p /dev/null </dev/null >/dev/null 2>&1; then TEE=(tee -p); fi
 	make_outdir "$out"
-	RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-run.XXXXXX")
+	# Scratch (the FIFO) inside the run folder: nothing left elsewhere.
+	RUN_TMP=$OUT/.run
+	mkdir -p -- "$RUN_TMP" 2>/dev/null || die "cannot write in $OUT"
 	trap 'rm -rf "$RUN_TMP"' EXIT
+	RESULTS_LOST=''  # set (the one-line reason) once the folder fails us
 	INTERRUPTED='' CHILD_PID='' SPAWN_KILLED=''
 	trap 'on_signal INT' INT
 	trap 'on_signal TERM' TERM
@@ -337,6 +338,8 @@ cmd_run() {
 	# test (or a helper) does can end the run before the summary.
 	for t in "${SELECTED[@]}"; do
 		[[ -z $INTERRUPTED ]] || break
+		# A full folder would lose every later test's results too.
+		[[ -z $RESULTS_LOST ]] || break
 		i=$((i + 1))
 		if ! run_test "$t" "$i" "$n"; then
 			stopped_at=$t
@@ -344,11 +347,18 @@ cmd_run() {
 		fi
 	done
 
+	done_count=$(wc -l <"$OUT/status.tsv")
 	if [[ -n $INTERRUPTED ]]; then
-		done_count=$(wc -l <"$OUT/status.tsv")
 		note="interrupted by SIG$INTERRUPTED${stopped_at:+ during $stopped_at}: $((n - done_count)) of $n test(s) have no result"
+	elif [[ -n $RESULTS_LOST ]]; then
+		note="stopped: $RESULTS_LOST: $((n - done_count)) of $n test(s) have no result"
 	fi
-	write_summary "$OUT" "$note"
+	write_summary "$OUT" "$note" || RESULTS_LOST=${RESULTS_LOST:-$OUTDIR_ERR}
+	if [[ -n $RESULTS_LOST && -z $INTERRUPTED ]]; then
+		printf 'results: %s\n' "$OUT"
+		printf 'run.sh: %s (%d of %d test(s) recorded)\n' "$(one_line "$RESULTS_LOST")" "$done_count" "$n" >&2
+		exit 2
+	fi
 	# The plots tests.cfg declares (lib/plot/); never a reason to fail.
 	if [[ -z $INTERRUPTED && -f $ROOT/lib/run/plot.sh ]]; then
 		bash "$ROOT/lib/run/plot.sh" "$OUT" >"$OUT/plot.log" 2>&1 || true

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +9,20 @@
 
 #include "lib/ftrace_graph.h"
 
-#define TRACEFS "/sys/kernel/tracing/"
+#include "lib/watchdog.h"
+
+/* $IRQBENCH_TRACEFS: a stand-in folder, for the unit test of the restore. */
+static char tracefs[128] = "/sys/kernel/tracing/";
 
 static bool tracefs_write(const char *file, const char *value)
 {
-	char path[128];
+	char path[256];
 	ssize_t len = strlen(value), n;
 	int fd;
 
-	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	/* Async-signal-safe (open, write, close): the restore runs in handlers. */
+	strcpy(path, tracefs);
+	strcat(path, file);
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -25,15 +31,84 @@ static bool tracefs_write(const char *file, const char *value)
 	return n == len;
 }
 
+/* First word of tracefs file @file into @buf ("" if unreadable). */
+static void tracefs_read_word(const char *file, char *buf, size_t size)
+{
+	char path[256], fmt[16];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s%s", tracefs, file);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	snprintf(fmt, sizeof(fmt), "%%%zus", size - 1);
+	if (fscanf(f, fmt, buf) != 1)
+		buf[0] = '\0';
+	fclose(f);
+}
+
+/*
+ * current_tracer and tracing_on are global: whatever ends the test (a
+ * return, exit(), SIGTERM from the runner's timeout, SIGINT, the watchdog)
+ * must give back what it found.  The saved values, for the restore.
+ */
+static char saved_tracer[64], saved_tracing_on[8];
+static volatile sig_atomic_t tracer_taken;
+static const int restore_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+static struct sigaction saved_actions[4];
+
+static void restore_tracer(void)
+{
+	if (!tracer_taken)
+		return;
+	tracer_taken = 0;
+	tracefs_write("tracing_on", "0");
+	tracefs_write("current_tracer", saved_tracer[0] ? saved_tracer : "nop");
+	tracefs_write("set_ftrace_filter", "");
+	if (saved_tracing_on[0])
+		tracefs_write("tracing_on", saved_tracing_on);
+}
+
+static void restore_and_die(int sig)
+{
+	restore_tracer();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Once per process: the exit paths that do not come through close. */
+static void restore_on_every_exit(void)
+{
+	static bool registered;
+	struct sigaction sa;
+	size_t i;
+
+	if (registered)
+		return;
+	registered = true;
+	atexit(restore_tracer);
+	watchdog_on_timeout(restore_tracer);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = restore_and_die;
+	for (i = 0; i < sizeof(restore_signals) / sizeof(restore_signals[0]);
+	     i++) {
+		sigaction(restore_signals[i], NULL, &saved_actions[i]);
+		/* A handler the test set is its own business. */
+		if (saved_actions[i].sa_handler == SIG_DFL)
+			sigaction(restore_signals[i], &sa, NULL);
+	}
+}
+
 /* Is @word a whole word of a line of tracefs file @file? */
 static bool tracefs_lists(const char *file, const char *word, int *err)
 {
 	size_t len = strlen(word);
-	char path[128], line[512], *p;
+	char path[256], line[512], *p;
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	snprintf(path, sizeof(path), "%s%s", tracefs, file);
 	f = fopen(path, "r");
 	if (!f) {
 		*err = errno;
@@ -54,10 +129,13 @@ static bool tracefs_lists(const char *file, const char *word, int *err)
 bool ftrace_graph_open(struct ftrace_graph *g, const char *func, char *why,
 		       size_t why_size)
 {
+	const char *dir = getenv("IRQBENCH_TRACEFS");
 	int err;
 
 	memset(g, 0, sizeof(*g));
 	snprintf(g->func, sizeof(g->func), "%s", func);
+	if (dir && *dir)
+		snprintf(tracefs, sizeof(tracefs), "%s/", dir);
 	if (!tracefs_lists("available_tracers", "function_graph", &err)) {
 		snprintf(why, why_size,
 			 err ? "tracefs available_tracers unreadable (%s)" :
@@ -73,14 +151,18 @@ bool ftrace_graph_open(struct ftrace_graph *g, const char *func, char *why,
 			err ? strerror(err) : func);
 		return false;
 	}
+	tracefs_read_word("current_tracer", saved_tracer, sizeof(saved_tracer));
+	tracefs_read_word("tracing_on", saved_tracing_on,
+			  sizeof(saved_tracing_on));
+	restore_on_every_exit();
+	tracer_taken = 1;
 	if (!tracefs_write("tracing_on", "0") ||
 	    !tracefs_write("set_ftrace_filter", func) ||
 	    !tracefs_write("current_tracer", "function_graph")) {
 		snprintf(why, why_size,
 			 "cannot set up function_graph for %s: %s", func,
 			 strerror(errno));
-		tracefs_write("current_tracer", "nop");
-		tracefs_write("set_ftrace_filter", "");
+		restore_tracer();
 		return false;
 	}
 	g->open = true;
@@ -135,7 +217,7 @@ bool ftrace_graph_parse_line(const char *line, const char *func, double *ns)
 size_t ftrace_graph_stop(struct ftrace_graph *g, double **ns)
 {
 	size_t n = 0, cap = 0;
-	char line[512];
+	char line[512], path[256];
 	double v, *tmp;
 	FILE *f;
 
@@ -143,7 +225,8 @@ size_t ftrace_graph_stop(struct ftrace_graph *g, double **ns)
 	if (!g->open)
 		return 0;
 	tracefs_write("tracing_on", "0");
-	f = fopen(TRACEFS "trace", "r");
+	snprintf(path, sizeof(path), "%strace", tracefs);
+	f = fopen(path, "r");
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
@@ -166,8 +249,6 @@ void ftrace_graph_close(struct ftrace_graph *g)
 {
 	if (!g->open)
 		return;
-	tracefs_write("tracing_on", "0");
-	tracefs_write("current_tracer", "nop");
-	tracefs_write("set_ftrace_filter", "");
+	restore_tracer();
 	g->open = false;
 }

@@ -3,7 +3,8 @@
  * Durations of one kernel function, from the function_graph tracer
  * (tracefs): e.g. pi_wakeup_handler, whose cost grows with the per-CPU list
  * of blocked vCPUs it walks (seed 000).  One user at a time: it owns the
- * global tracer while open and puts "nop" back on close.
+ * global tracer while open and puts back the current_tracer it found on
+ * close, exit(), SIGTERM/SIGINT/SIGHUP/SIGQUIT and a watchdog timeout.
  */
 #ifndef IRQBENCH_FTRACE_GRAPH_H
 #define IRQBENCH_FTRACE_GRAPH_H

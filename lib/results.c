@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +17,6 @@
 void results_open(struct results *r, const char *test, const char *dir)
 {
 	const char *tc = getenv("IRQBENCH_TIMING_COMPARABLE");
-	char path[PATH_MAX];
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -27,19 +27,29 @@ void results_open(struct results *r, const char *test, const char *dir)
 		dir = getenv("IRQBENCH_RESULTS_DIR");
 	if (!dir || !*dir)
 		return;
-	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
-	r->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (r->fd < 0) {
-		fprintf(stderr, "irqbench: cannot open %s: %s\n", path,
-			strerror(errno));
-		exit(1);
-	}
+	snprintf(r->path, sizeof(r->path), "%s/results.jsonl", dir);
+	r->fd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (r->fd < 0)
+		results_lost(r, "cannot open", errno);
+}
+
+void results_lost(struct results *r, const char *what, int err)
+{
+	const char *full =
+		err == ENOSPC || err == EDQUOT ? "results folder full: " : "";
+
+	/* KTAP's word for an abort, then the one line the runner shows. */
+	printf("Bail out! %s%s %s: %s\n", full, what, r->path, strerror(err));
+	fflush(stdout);
+	fprintf(stderr, "irqbench: %s%s %s: %s\n", full, what, r->path,
+		strerror(err));
+	exit(1);
 }
 
 void results_close(struct results *r)
 {
-	if (r->fd >= 0)
-		close(r->fd);
+	if (r->fd >= 0 && close(r->fd))
+		results_lost(r, "closing", errno);
 	r->fd = -1;
 }
 
@@ -103,25 +113,52 @@ static void record_end(struct results *r, struct json *j)
 	json_end(j);
 }
 
+/*
+ * One write() per line: O_APPEND keeps lines whole.  A record that cannot
+ * be written whole loses the test's results, so the test fails at once
+ * (results_lost()); a short write's partial line is cut off again first, so
+ * that every line of results.jsonl stays a whole record.
+ */
 static void record_write(struct results *r, struct json *j, const char *metric)
 {
 	const char *text = json_text(j);
-	size_t len;
+	size_t len, done = 0;
+	struct stat st;
+	char what[128];
+	ssize_t n;
+	int err = 0;
 
 	if (!text) {
-		fprintf(stderr, "irqbench: record for %s too large, dropped\n",
-			metric);
-		return;
+		snprintf(what, sizeof(what), "record for %s too large for",
+			 metric);
+		results_lost(r, what, EMSGSIZE);
 	}
 	if (r->fd < 0)
 		return;
 	len = strlen(text);
-	/* One write() per line: O_APPEND keeps lines whole. */
 	j->buf[len] = '\n';
-	if (write(r->fd, text, len + 1) != (ssize_t)(len + 1))
-		fprintf(stderr, "irqbench: writing a record failed: %s\n",
-			strerror(errno));
+	if (fstat(r->fd, &st))
+		st.st_size = -1;
+	while (done < len + 1) {
+		n = write(r->fd, text + done, len + 1 - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* A write that stores nothing and sets no errno. */
+			err = n < 0 ? errno : ENOSPC;
+			break;
+		}
+		done += n;
+	}
 	j->buf[len] = '\0';
+	if (!err)
+		return;
+	if (done && st.st_size >= 0 && ftruncate(r->fd, st.st_size))
+		fprintf(stderr,
+			"irqbench: cannot cut the partial record off %s: %s\n",
+			r->path, strerror(errno));
+	snprintf(what, sizeof(what), "cannot write the %s record to", metric);
+	results_lost(r, what, err);
 }
 
 void results_count(struct results *r, const char *variant, const char *metric,
@@ -148,11 +185,8 @@ void results_samples(struct results *r, const char *variant, const char *metric,
 	size_t i;
 
 	buf = malloc(size);
-	if (!buf) {
-		fprintf(stderr, "irqbench: no memory for %zu samples of %s\n", n,
-			metric);
-		return;
-	}
+	if (!buf)
+		results_lost(r, "no memory for a samples record for", ENOMEM);
 	summarize(samples, n, &s);
 	json_init(&j, buf, size - 1);
 	record_begin(r, &j, variant, metric, unit);

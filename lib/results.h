@@ -8,6 +8,7 @@
 #ifndef IRQBENCH_RESULTS_H
 #define IRQBENCH_RESULTS_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "lib/host.h"
@@ -18,11 +19,21 @@ struct results {
 	struct host_facts host;
 	int timing_comparable; /* 0 under emulation (TCG), from the runner */
 	char params[256]; /* "key=value ..." for the records that follow */
+	char path[PATH_MAX]; /* results.jsonl, for messages */
 };
 
 /* @dir NULL: $IRQBENCH_RESULTS_DIR; neither set: records are dropped. */
 void results_open(struct results *r, const char *test, const char *dir);
+/* Closing fails like a write: the test exits 1 (see results_lost()). */
 void results_close(struct results *r);
+/*
+ * The test's records are lost (@what @r->path: strerror(@err)): "Bail out!"
+ * on stdout and one line on stderr, "results folder full: ..." for ENOSPC
+ * and EDQUOT, then exit(1): a test whose records could not be written is a
+ * failure, never a pass.
+ */
+void results_lost(struct results *r, const char *what, int err)
+	__attribute__((noreturn));
 void results_count(struct results *r, const char *variant, const char *metric,
 		   const char *unit, long long value);
 /*

@@ -7,11 +7,14 @@
 #include "lib/watchdog.h"
 
 static watchdog_dump_fn dump_fn;
+static void (*undo_fns[4])(void);
 static unsigned int armed_seconds;
 static const char *volatile current_stage = "start";
 
 static void watchdog_fire(int sig)
 {
+	size_t i;
+
 	(void)sig;
 	/* Not async-signal-safe, but the process is about to die anyway. */
 	fflush(stdout);
@@ -23,7 +26,21 @@ static void watchdog_fire(int sig)
 	fflush(stdout);
 	fprintf(stderr, "watchdog: timeout after %u s in stage %s\n",
 		armed_seconds, current_stage);
+	for (i = 0; i < sizeof(undo_fns) / sizeof(undo_fns[0]); i++)
+		if (undo_fns[i])
+			undo_fns[i]();
 	_exit(1);
+}
+
+void watchdog_on_timeout(void (*undo)(void))
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(undo_fns) / sizeof(undo_fns[0]); i++)
+		if (!undo_fns[i] || undo_fns[i] == undo) {
+			undo_fns[i] = undo;
+			return;
+		}
 }
 
 void watchdog_arm(unsigned int seconds, watchdog_dump_fn dump)

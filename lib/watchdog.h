@@ -12,5 +12,10 @@ typedef void (*watchdog_dump_fn)(void);
 void watchdog_arm(unsigned int seconds, watchdog_dump_fn dump);
 /* What the test is doing now; printed if the watchdog fires. */
 void watchdog_stage(const char *stage);
+/*
+ * @undo runs when the watchdog fires, before the process exits (which skips
+ * atexit()): for a global setting the test changed (up to 4).
+ */
+void watchdog_on_timeout(void (*undo)(void));
 
 #endif

@@ -119,8 +119,10 @@ test_planted_differences() {
 		"synth c_stale exits|synth fit slope|synth rate throughput|synth scan latency [source=ipi vcpus=8]|synth slower latency|synth tail tail_latency|synth v_worse verdict|"
 	check "terminal: verdict changes come first" \
 		awk '/^Verdict and text changes/ { v = NR } /^Sample metrics/ { s = NR } END { exit !(v && s && v < s) }' "$TMP/out"
-	check "summary: only-in-A/B and undeclared counted" \
-		grep -qx '24 metrics compared: 7 regressed, 3 improved, 1 verdicts unchanged; 1 only in A; 1 only in B; 1 without a metric.\* entry in tests.cfg (shown, not judged)' "$TMP/out"
+	check "a metric A had and B lacks is shown first" \
+		awk '/^MISSING from B \(1 metric/ { m = NR } /^Verdict and text changes/ { v = NR } END { exit !(m && v && m < v) }' "$TMP/out"
+	check "summary: missing-from-B/only-in-B and undeclared counted" \
+		grep -qx '24 metrics compared: 7 regressed, 3 improved, 1 verdicts unchanged; 1 missing from B; 1 only in B; 1 without a metric.\* entry in tests.cfg (shown, not judged)' "$TMP/out"
 	check "markdown: written into RUN_B" grep -q '^# irqbench compare: B vs A' "$TMP/syn/B/compare.md"
 	cp "$TMP/syn/B/compare.md" "$TMP/first.md"
 	runsh compare --no-plots "$TMP/syn/A" "$TMP/syn/B"

@@ -24,7 +24,8 @@
 # `make ARCH=arm64 static` (build-static-arm64/).  KVM is built into arm64
 # kernels: --kvm-src/--kvm-patch are x86 only.
 #
-# Results: results/<timestamp>-<kernel release>/ (or --out): meta.json of the
+# Results: results/<timestamp>-<kernel release>/ (-2, -3... for runs started
+# in the same second; or --out, new or empty): meta.json of the
 # GUEST kernel (+ "kernel_runner", and "timing_comparable": false under TCG),
 # results.jsonl, <test>.ktap, <test>.log, status.tsv, dmesg.txt, qemu.log.
 # The results dir is printed last on stdout as "results: DIR".
@@ -45,6 +46,8 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 # shellcheck source=../run/table.sh
 . "$REPO_ROOT/lib/run/table.sh"
+# shellcheck source=../run/outdir.sh
+. "$REPO_ROOT/lib/run/outdir.sh"
 
 QEMU=${IRQBENCH_QEMU:-}
 
@@ -272,8 +275,39 @@ start_qemu() {
 		args+=(-serial "file:$work/results.serial")
 	fi
 	echo "$QEMU ${args[*]}" >"$work/qemu.cmd"
-	"$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
+	setsid "$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
 	QEMU_PID=$!
+	STARTED_GROUPS+=("$QEMU_PID")
+}
+
+# QEMU and the console streamer (tail | sed) each run in a process group of
+# their own (setsid: not a group leader here, so it execs in place and the
+# PID is the group's).  Every way out of this script (the end, an error
+# under set -e, SIGTERM/SIGINT/SIGHUP) goes through on_exit, which takes
+# the groups down: nothing of ours runs on after us.
+STARTED_GROUPS=()
+stop_groups() {
+	local g i alive
+	[ ${#STARTED_GROUPS[@]} -gt 0 ] || return 0
+	for g in "${STARTED_GROUPS[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
+	for ((i = 0; i < 20; i++)); do
+		alive=0
+		for g in "${STARTED_GROUPS[@]}"; do kill -0 -- "-$g" 2>/dev/null && alive=1; done
+		[ $alive = 1 ] || break
+		sleep 0.1
+	done
+	for g in "${STARTED_GROUPS[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+	STARTED_GROUPS=()
+}
+work=''
+on_exit() {
+	stop_groups
+	[ -z "$work" ] || rm -rf "$work"
+}
+on_signal() {
+	trap - "$1"
+	echo "run-kernel.sh: stopped by SIG$1${QEMU_PID:+; QEMU killed, no results}" >&2
+	exit "$2"
 }
 
 # Wait for QEMU to exit, streaming the console; kill it when it has not
@@ -284,8 +318,10 @@ wait_qemu() {
 	local t0=$SECONDS tailpid='' start
 	start=$(date +%s.%N)
 	if [ $quiet = 0 ]; then
-		tail -n +1 -F "$out/qemu.log" 2>/dev/null | sed -u 's/^/  | /' &
+		# shellcheck disable=SC2016 # $1 is sh's
+		setsid sh -c 'tail -n +1 -F "$1" 2>/dev/null | sed -u "s/^/  | /"' sh "$out/qemu.log" &
 		tailpid=$!
+		STARTED_GROUPS+=("$tailpid")
 	fi
 	while kill -0 "$QEMU_PID" 2>/dev/null; do
 		if ((SECONDS - t0 >= timeout)); then
@@ -294,7 +330,7 @@ wait_qemu() {
 			WAIT_REASON="kernel did not reach init within ${boot_timeout}s"
 		fi
 		if [ -n "$WAIT_REASON" ]; then
-			kill "$QEMU_PID" 2>/dev/null; sleep 1; kill -9 "$QEMU_PID" 2>/dev/null || true
+			kill -- "-$QEMU_PID" 2>/dev/null; sleep 1; kill -9 -- "-$QEMU_PID" 2>/dev/null || true
 			break
 		fi
 		sleep 0.2
@@ -304,7 +340,7 @@ wait_qemu() {
 	BOOT_SECONDS=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	if [ -n "$tailpid" ]; then
 		sleep 0.3 # let tail print the last lines
-		kill "$tailpid" 2>/dev/null || true
+		kill -- "-$tailpid" 2>/dev/null || true
 		wait "$tailpid" 2>/dev/null || true
 	fi
 }
@@ -339,9 +375,9 @@ salvage_console() {
 	/irqbench-guest: .* run / { for (i = 1; i < NF; i++) if ($i == "run") name = $(i + 1)
 	                            file = out "/" name ".ktap.console"; next }
 	/irqbench-guest:/ { file = ""; next }
-	file != "" { print > file }' "$log" 2>/dev/null
+	file != "" { print > file }' "$log" 2>/dev/null || true # no console at all: nothing to salvage
 	running=$(awk '/irqbench-guest: .* run / { for (i = 1; i < NF; i++) if ($i == "run") t = $(i + 1) }
-		/irqbench-guest: .* end / { t = "" } END { print t }' "$log" 2>/dev/null)
+		/irqbench-guest: .* end / { t = "" } END { print t }' "$log" 2>/dev/null) || true
 	if grep -q 'Kernel panic' "$log" 2>/dev/null; then
 		echo "guest kernel panicked${running:+ while $running ran}"
 	elif [ -n "$running" ]; then
@@ -392,22 +428,33 @@ main() {
 	# --check: the options, QEMU and the tests are usable (run.sh bisect
 	# asks before its first build); nothing is fetched or booted.
 	[ $check = 0 ] || exit 0
+	trap on_exit EXIT
+	trap 'on_signal TERM 143' TERM
+	trap 'on_signal INT 130' INT
+	trap 'on_signal HUP 129' HUP
+	# --out first: a folder that cannot be used is known before a download.
+	if [ -n "$out" ]; then
+		# Never mix two runs' files in one folder.
+		[ ! -e "$out" ] || [ -z "$(ls -A "$out" 2>/dev/null)" ] || die 2 "--out $out exists and is not empty"
+		outdir_check_out "$out" || die 2 "$OUTDIR_ERR"
+		out=$(realpath "$out")
+	fi
 	resolve_kernel
 	build_kvm
 
-	work=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-run.XXXXXX")
-	trap 'rm -rf "$work"' EXIT
+	# Scratch space in the cache, not the system temp dir.
+	mkdir -p "$CACHE_DIR/tmp" && work=$(mktemp -d "$CACHE_DIR/tmp/run.XXXXXX") ||
+		die 3 "cannot create a scratch folder in $CACHE_DIR/tmp"
 	select_tests "$work/tests.tsv"
 	"$KERNEL_LIB_DIR/mkinitramfs.sh" --out "$work/initramfs.cpio.gz" --kver "$KVER" \
 		--modules "$modules" ${KVM_OVERRIDE:+--kvm-override "$KVM_OVERRIDE"} \
 		--tests "$work/tests.tsv" --profile "$profile" --arch "$arch" --busybox "$busybox" || exit $?
 
 	[ -n "$timeout" ] || timeout=$((boot_timeout + TOTAL_TEST_TIMEOUT + 30))
-	[ -n "$out" ] || out=$REPO_ROOT/results/$(date +%Y%m%d-%H%M%S)-$KVER
-	# Never mix two runs' files in one folder.
-	[ ! -e "$out" ] || [ -z "$(ls -A "$out")" ] || die 2 "--out $out exists and is not empty"
-	mkdir -p "$out"
-	out=$(realpath "$out")
+	if [ -z "$out" ]; then
+		outdir_new "${IRQBENCH_RESULTS_ROOT:-$REPO_ROOT/results}" "$(date +%Y%m%d-%H%M%S)-$KVER" || die 3 "$OUTDIR_ERR"
+		out=$(realpath "$OUTDIR_NEW")
+	fi
 	log "kernel $KVER ($arch$([ "$arch" = x86_64 ] || echo ", GICv$gic")), KVM $KVM_SOURCE, accel $accel cpu $cpu, timeout ${timeout}s"
 	[ "$accel" = tcg ] && echo "note: --accel tcg: latency/timing figures are emulation cost, not comparable (timing_comparable=false); counts and verdicts are valid"
 
@@ -422,6 +469,7 @@ main() {
 	fi
 	if ! extract_results; then
 		local why
+		outdir_full "$out" && die 3 "results folder full: cannot unpack the guest's results into $out"
 		why=$(salvage_console)
 		echo "results: $out"
 		die 1 "$why; no results (console: $out/qemu.log${QEMU_ERR:+, qemu: $QEMU_ERR})"

@@ -37,7 +37,9 @@ USAGE = """usage: run.sh compare [--md FILE] [--no-plots] RUN_A RUN_B
   folder, or a name under results/ or results/baselines/.
   --md FILE    write the Markdown table to FILE (default RUN_B/compare.md)
   --no-plots   no gnuplot plots
-Exit: 1 a metric regressed significantly beyond its floor, 0 none, 2 bad input."""
+Exit: 1 a metric regressed significantly beyond its floor, or a metric of A
+is missing from B (shown first: a crashed or cut-short run), 0 none, 2 bad
+input."""
 
 
 def die(msg):
@@ -341,7 +343,7 @@ def summary(rows, only_a, only_b):
          f"verdicts unchanged")
     extra = []
     if only_a:
-        extra.append(f"{len(only_a)} only in A")
+        extra.append(f"{len(only_a)} missing from B")
     if only_b:
         extra.append(f"{len(only_b)} only in B")
     if undeclared:
@@ -438,7 +440,15 @@ def main(argv):
     summ = summary(rows, only_a, only_b)
     regressed = [r for v in rows.values() for r in v if r.regressed()]
 
+    # What A had and B lacks is B's failure (a test crashed, the run was
+    # cut short): shown first, and it fails the comparison.
+    missing = [run_a.metrics[k].label() for k in only_a]
     print("\n".join(head))
+    if missing:
+        print(f"\nMISSING from B ({len(missing)} metric(s) that A has):")
+        print("\n".join("  " + m for m in missing[:20]))
+        if len(missing) > 20:
+            print(f"  ... and {len(missing) - 20} more (see the markdown)")
     for title, header, cells in tabs:
         # The terminal shows what moved and is judged; compare.md has all.
         res = header.index("result") if "result" in header else None
@@ -450,19 +460,17 @@ def main(argv):
         print(f"\n{title}:" + (f" ({hidden} unchanged or info rows: see the markdown)" if hidden else ""))
         print(text_table(header, shown))
     print()
+    if missing:
+        print(f"MISSING: {len(missing)} metric(s) of A not in B")
     if regressed:
         print("REGRESSED: " + "; ".join(r.label for r in regressed))
     print(summ)
 
     md_path = md or os.path.join(run_b.path, "compare.md")
-    with open(md_path, "w") as f:
-        f.write(f"# irqbench compare: {run_b.name} vs {run_a.name}\n\n")
-        f.write("\n".join(f"- {h}" for h in head) + "\n")
-        for title, header, cells in tabs:
-            f.write(f"\n## {title}\n\n{md_table(header, cells)}\n")
-        f.write(f"\n{summ}\n")
-        if regressed:
-            f.write("\n**Regressed:** " + "; ".join(f"`{r.label}`" for r in regressed) + "\n")
+    try:
+        write_md(md_path, run_a, run_b, head, missing, tabs, summ, regressed)
+    except OSError as e:
+        die(f"cannot write {md_path}: {e.strerror}")
     print(f"markdown: {md_path}")
     # The same tables for RUN_B/report.html (lib/report/html_report.py).
     with open(os.path.join(run_b.path, "compare.json"), "w") as f:
@@ -479,7 +487,23 @@ def main(argv):
             print(f"report: {html_report.write(run_b.path)}")
         except (BadInput, OSError) as e:
             print(f"run.sh compare: warning: no report.html: {e}", file=sys.stderr)
-    return 1 if regressed else 0
+    return 1 if regressed or missing else 0
+
+
+def write_md(md_path, run_a, run_b, head, missing, tabs, summ, regressed):
+    """compare.md, whole or not at all (temp file, then rename)."""
+    with open(md_path + ".tmp", "w") as f:
+        f.write(f"# irqbench compare: {run_b.name} vs {run_a.name}\n\n")
+        f.write("\n".join(f"- {h}" for h in head) + "\n")
+        if missing:
+            f.write(f"\n## MISSING from B\n\n{len(missing)} metric(s) that A has:\n\n")
+            f.write("".join(f"- `{m}`\n" for m in missing))
+        for title, header, cells in tabs:
+            f.write(f"\n## {title}\n\n{md_table(header, cells)}\n")
+        f.write(f"\n{summ}\n")
+        if regressed:
+            f.write("\n**Regressed:** " + "; ".join(f"`{r.label}`" for r in regressed) + "\n")
+    os.replace(md_path + ".tmp", md_path)
 
 
 if __name__ == "__main__":

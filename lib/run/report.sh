@@ -8,12 +8,24 @@
 # made from status.tsv, so the two cannot disagree.
 
 # record_result TAG TEST RESULT RC ELAPSED_US REASON: append the status line
-# and print the progress line, "[1/3] name ... PASS (12.3s)".
+# and print the progress line, "[1/3] name ... PASS (12.3s)".  A test whose
+# records may not all be on disk (the folder filled up under it) is no PASS;
+# a status line that cannot be written whole is not written, and
+# RESULTS_LOST says why (the run then stops).
 record_result() {
 	local tag=$1 t=$2 result=$3 rc=$4 secs reason
 	secs=$(fmt_secs "$5")
 	reason=$(one_line "$6")
-	status_line "$t" "$result" "$rc" "$secs" "$reason" >>"$OUT/status.tsv"
+	if [[ $result == PASS ]] && { outdir_full "$OUT" ||
+		grep -q '^irqbench: results folder full:' "$OUT/$t.log" 2>/dev/null; }; then
+		result=FAIL reason="results folder full: its records may be incomplete"
+	fi
+	outdir_cut_partial "$OUT/results.jsonl"
+	if ! outdir_append "$OUT/status.tsv" "$(status_line "$t" "$result" "$rc" "$secs" "$reason")"; then
+		RESULTS_LOST=${RESULTS_LOST:-$OUTDIR_ERR}
+	elif outdir_full "$OUT"; then
+		RESULTS_LOST=${RESULTS_LOST:-"results folder full: no space left in $OUT after $t"}
+	fi
 	printf '%s ... %s (%ss)%s\n' "$tag" "$result" "$secs" "${reason:+: $reason}"
 }
 
@@ -48,14 +60,16 @@ summary_text() {
 		END { printf "%d passed, %d failed, %d skipped\n", n["PASS"], n["FAIL"], n["SKIP"] }' "$1"
 }
 
-# write_summary OUTDIR [NOTE]: write OUTDIR/summary.txt and print it.
+# write_summary OUTDIR [NOTE]: print the summary and write it to
+# OUTDIR/summary.txt (whole or not at all: OUTDIR_ERR says why not).
 write_summary() {
-	{
+	local text
+	text=$(
 		summary_text "$1/status.tsv"
 		[[ -z ${2-} ]] || printf '%s\n' "$2"
-	} >"$1/summary.txt"
-	printf '\n'
-	cat "$1/summary.txt"
+	)
+	printf '\n%s\n' "$text"
+	outdir_replace "$1/summary.txt" <<<"$text"
 }
 
 # any_failed OUTDIR

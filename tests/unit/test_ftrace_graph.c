@@ -1,10 +1,144 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Parsing function_graph's trace lines (the tracer itself needs a kernel). */
+/*
+ * Parsing function_graph's trace lines (the tracer itself needs a kernel),
+ * and giving current_tracer back on every way out, on a stand-in tracefs
+ * folder ($IRQBENCH_TRACEFS).
+ */
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/ftrace_graph.h"
+#include "lib/watchdog.h"
 #include "tests/unit/unit.h"
+
+static char dir[] = "/tmp/test_ftrace_graph.XXXXXX";
+
+static void put(const char *file, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void get(const char *file, char *buf, size_t size)
+{
+	char path[256];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, size - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+enum way_out { BY_CLOSE, BY_EXIT, BY_SIGTERM, BY_SIGINT, BY_WATCHDOG };
+
+/*
+ * A child takes the tracer and leaves by @how; returns what current_tracer
+ * holds afterwards ("blk": the tracer found) and sets *@taken to whether
+ * the child had function_graph in place.
+ */
+static const char *leave(enum way_out how, bool *taken, int *status)
+{
+	static char after[64];
+	struct ftrace_graph g;
+	char why[128];
+	pid_t pid;
+
+	put("available_tracers", "blk function_graph nop\n");
+	put("available_filter_functions", "pi_wakeup_handler\n");
+	put("current_tracer", "blk\n");
+	put("tracing_on", "1\n");
+	put("set_ftrace_filter", "");
+	put("trace", "");
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1); /* the watchdog's Bail out! */
+		dup2(fd, 2);
+		if (!ftrace_graph_open(&g, "pi_wakeup_handler", why,
+				       sizeof(why)))
+			_exit(10);
+		get("current_tracer", after, sizeof(after));
+		if (strcmp(after, "function_graph"))
+			_exit(11);
+		ftrace_graph_start(&g);
+		switch (how) {
+		case BY_CLOSE:
+			ftrace_graph_close(&g);
+			_exit(0);
+		case BY_EXIT:
+			exit(3); /* e.g. a failed TEST_ASSERT */
+		case BY_SIGTERM:
+			raise(SIGTERM); /* the runner's timeout */
+			break;
+		case BY_SIGINT:
+			raise(SIGINT);
+			break;
+		case BY_WATCHDOG:
+			watchdog_arm(1, NULL);
+			pause();
+		}
+		_exit(12);
+	}
+	waitpid(pid, status, 0);
+	*taken = !(WIFEXITED(*status) && WEXITSTATUS(*status) >= 10);
+	get("current_tracer", after, sizeof(after));
+	after[strcspn(after, "\n")] = '\0';
+	return after;
+}
+
+static void check_restores(void)
+{
+	static const char *const names[] = { "close", "exit()", "SIGTERM",
+					     "SIGINT", "watchdog timeout" };
+	char on[8];
+	bool taken;
+	int how, status;
+
+	if (!mkdtemp(dir))
+		return;
+	setenv("IRQBENCH_TRACEFS", dir, 1);
+	for (how = BY_CLOSE; how <= BY_WATCHDOG; how++) {
+		const char *after = leave(how, &taken, &status);
+
+		get("tracing_on", on, sizeof(on));
+		CHECK(taken && !strcmp(after, "blk") && !strcmp(on, "1"),
+		      "%s: current_tracer back to the one found ('%s'), tracing_on '%.1s' (status %#x)",
+		      names[how], after, on, status);
+	}
+	for (how = 0; how < 6; how++) {
+		static const char *const files[] = {
+			"available_tracers", "available_filter_functions",
+			"current_tracer",    "tracing_on",
+			"set_ftrace_filter", "trace"
+		};
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[how]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
 
 static bool near(double a, double b)
 {
@@ -50,5 +184,6 @@ int main(void)
 		      "# CPU  DURATION                  FUNCTION CALLS\n", f,
 		      &ns),
 	      "the header is skipped");
+	check_restores();
 	return unit_exit();
 }

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Nothing of run-kernel.sh runs on after it: QEMU (a stand-in that starts
+# a child of its own, as QEMU's helpers would) and the console streamer
+# (tail -F | sed) are taken down when the runner gets SIGTERM or SIGHUP and
+# when it gives up on a guest that does not boot; checked by the PIDs the
+# runs started.  Its scratch files stay in the cache folder, none in the
+# system temp dir.  Runs started in the same second get folders of their
+# own.  A fake bzImage, nothing boots: seconds.  Exit 0 pass, 1 fail, 4 skip.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=${here%/tests}
+run=$repo/lib/kernel/run-kernel.sh
+# shellcheck source=tests/tap.sh
+source "$here/tap.sh"
+[ -x /bin/busybox ] || skip_all "no /bin/busybox (busybox-static) for the initramfs and as the static test"
+command -v setsid >/dev/null || skip_all "no setsid"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_kernel_processes.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+echo "TAP version 13"
+
+"$repo/tests/fixtures/bisect/make-bzimage" "$tmp/bzImage"
+cat >"$tmp/qemu" <<'EOS'
+#!/bin/sh
+# QEMU stand-in: never boots; it and a child of its own note their PIDs.
+echo $$ >>"$FAKE_PIDS"
+sleep 300 &
+echo $! >>"$FAKE_PIDS"
+wait
+EOS
+chmod +x "$tmp/qemu"
+mkdir -p "$tmp/systmp" "$tmp/cache"
+export IRQBENCH_QEMU=$tmp/qemu TMPDIR=$tmp/systmp IRQBENCH_CACHE=$tmp/cache
+
+# descendants PID: PID's children, theirs, and so on.
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+# start NAME ARGS...: the runner in the background with the stand-in QEMU,
+# once it and its helpers run: RUNNER, and their PIDs in $tmp/NAME.pids.
+start() {
+	local name=$1 i
+	shift
+	export FAKE_PIDS=$tmp/$name.qemu
+	: >"$FAKE_PIDS"
+	"$run" --image "$tmp/bzImage" --modules none --no-build --out "$tmp/$name" "$@" /bin/busybox \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" &
+	RUNNER=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(wc -l <"$FAKE_PIDS")" -ge 2 ] && pgrep -P "$RUNNER" >/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5 # the console streamer starts after QEMU
+	{ cat "$FAKE_PIDS"; descendants "$RUNNER"; } | sort -u >"$tmp/$name.pids"
+}
+# none_alive NAME: every PID the run started is gone (within 3 s).
+none_alive() {
+	local i p left
+	for ((i = 0; i < 30; i++)); do
+		left=''
+		for p in $(cat "$tmp/$1.pids"); do
+			kill -0 "$p" 2>/dev/null && left="$left $p($(ps -o comm= -p "$p"))"
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "#   still running:$left"
+	return 1
+}
+
+for sig in TERM HUP; do
+	start "$sig"
+	n=$(wc -l <"$tmp/$sig.pids")
+	check "SIG$sig: QEMU, its child and tail/sed were running ($n PIDs)" \
+		test "$n" -ge 5 -a -n "$(ps -o comm= -p "$(paste -sd, "$tmp/$sig.pids")" | grep -x tail)"
+	kill -"$sig" "$RUNNER"
+	rc=0
+	wait "$RUNNER" || rc=$?
+	want=$((128 + $(kill -l "$sig")))
+	check_eq "SIG$sig: the runner exits $want" "$rc" "$want"
+	check "SIG$sig: one line says so" grep -qx "run-kernel.sh: stopped by SIG$sig; QEMU killed, no results" "$tmp/$sig.err"
+	check "SIG$sig: nothing it started is left" none_alive "$sig"
+done
+
+# A guest that never reaches init: the runner gives up and kills QEMU's group.
+start noboot --boot-timeout 1
+rc=0
+wait "$RUNNER" || rc=$?
+check_eq "no boot: exit 1" "$rc" 1
+check "no boot: one error line" grep -q 'error: guest kernel did not reach init within 1s; killed QEMU' "$tmp/noboot.err"
+check "no boot: nothing it started is left" none_alive noboot
+
+check_eq "no scratch files in the system temp dir" "$(ls -A "$tmp/systmp")" ""
+check_eq "the cache's scratch folders are gone too" "$(ls -A "$tmp/cache/tmp" 2>/dev/null)" ""
+
+# Two runners started together: two results folders, never one.
+export IRQBENCH_RESULTS_ROOT=$tmp/results FAKE_PIDS=$tmp/par.qemu
+: >"$FAKE_PIDS"
+for i in 1 2; do
+	"$run" --image "$tmp/bzImage" --modules none --no-build --boot-timeout 1 /bin/busybox >"$tmp/par$i" 2>&1 &
+	eval "p$i=\$!"
+done
+wait "$p1"
+wait "$p2"
+d1=$(sed -n 's/^results: //p' "$tmp/par1")
+d2=$(sed -n 's/^results: //p' "$tmp/par2")
+check "two runners at once: two folders ($(basename "$d1"), $(basename "$d2"))" test -n "$d1" -a -n "$d2" -a "$d1" != "$d2"
+
+# --out that cannot be used is refused before anything starts.
+mkdir -p "$tmp/full" && echo x >"$tmp/full/notes"
+expect_error 2 "error: --out $tmp/full exists and is not empty" "--out not empty" -- "$run" --image "$tmp/bzImage" --modules none --no-build --out "$tmp/full" /bin/busybox
+expect_error 2 "error: --debian must be 6.1 or 6.12, not '5.10' \(usage: run.sh kernel" "--debian 5.10 names run.sh kernel's usage" -- "$run" --debian 5.10
+expect_error 2 "error: --smp wants a number" "--smp abc" -- "$run" --smp abc --image "$tmp/bzImage"
+expect_error 2 "error: --kvm-patch needs a patch file" "empty --kvm-patch" -- "$run" --kvm-patch "" --image "$tmp/bzImage"
+: >"$tmp/empty.patch"
+expect_error 2 "error: --kvm-patch .*empty.patch is empty" "--kvm-patch of an empty file" -- "$run" --kvm-patch "$tmp/empty.patch" --image "$tmp/bzImage"
+tap_done

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Nothing a run finished is silently lost: a results folder that fills up
+# (a 64 KiB tmpfs as --out) ends the run with one "results folder full"
+# line and exit 2, the test that filled it is no PASS, every line left in
+# results.jsonl and status.tsv is whole; --out on a folder of other files
+# or a read-only one is refused (one line, exit 2, nothing touched); runs
+# started together get folders of their own; compare fails a B that lacks
+# metrics A has.  Fake tests (tests/fixtures/run); the tmpfs cases need
+# root (mount).  Exit 0 pass, 1 fail, 4 skip.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=${HERE%/tests}
+RUN=$ROOT/run.sh
+FIX=$ROOT/tests/fixtures/run
+# shellcheck source=tests/tap.sh
+source "$HERE/tap.sh"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_results_folder.XXXXXX")
+MOUNTS=()
+cleanup() {
+	local m
+	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+export IRQBENCH_TABLE=$FIX/tests.cfg IRQBENCH_BUILD=$FIX/bin IRQBENCH_RESULTS_ROOT=$TMP/results
+: >"$TMP/kvm"
+export IRQBENCH_DEVKVM=$TMP/kvm
+echo "TAP version 13"
+
+runsh() {
+	RC=0
+	"$RUN" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+}
+# one_line PATTERN: stderr is exactly one line, matching PATTERN.
+one_line() {
+	[[ $(wc -l <"$TMP/err") == 1 ]] && grep -qE -- "$1" "$TMP/err"
+}
+# whole_jsonl FILE: every line parses as JSON and the file ends in a newline.
+whole_jsonl() {
+	[[ ! -s $1 || $(tail -c1 "$1" | od -An -c | tr -d ' ') == '\n' ]] &&
+		python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$1"
+}
+# tmpfs SIZE [ro]: a fresh small tmpfs, mounted at $MNT.
+tmpfs() {
+	MNT=$(mktemp -d "$TMP/mnt.XXXXXX")
+	mount -t tmpfs -o "size=$1${2:+,$2}" irqbench-test "$MNT" 2>/dev/null || return 1
+	MOUNTS+=("$MNT")
+}
+
+# --- a folder that fills up ------------------------------------------------
+if ((EUID != 0)) || ! command -v python3 >/dev/null || ! tmpfs 64k; then
+	skip "full results folder" "needs root (mount -t tmpfs) and python3"
+else
+	full=$MNT
+	runsh run pass fill by_name --out "$full"
+	check_eq "full folder: exit 2" "$RC" 2
+	check "full folder: one line 'run.sh: results folder full: ...'" one_line '^run\.sh: results folder full: .*\(2 of 3 test\(s\) recorded\)$'
+	check "full folder: the test that filled it is no PASS" grep -Eq '^\[2/3\] fill \.\.\. FAIL .*results folder full' "$TMP/out"
+	check "full folder: no test started after it" test ! -e "$full/by_name.log"
+	check "full folder: the summary is still shown" grep -qx '1 passed, 1 failed, 0 skipped' "$TMP/out"
+	check "full folder: results.jsonl keeps whole records only" whole_jsonl "$full/results.jsonl"
+	check "full folder: the finished test's record is kept" grep -q '"test":"pass"' "$full/results.jsonl"
+	check_eq "full folder: status.tsv lines are whole" "$(cut -f1,2 "$full/status.tsv" | tr '\t\n' ', ')" "pass,PASS fill,FAIL "
+	check "full folder: summary.txt is whole or absent, never cut" \
+		test ! -e "$full/summary.txt" -o "$(tail -n1 "$full/summary.txt" 2>/dev/null)" = "1 passed, 1 failed, 0 skipped"
+
+	# A real test program: lib/results.c must fail the test, not pass it.
+	bin=$ROOT/build/x86/halt_wakeup
+	if [[ -x $bin && -r /dev/kvm && -w /dev/kvm && $(uname -m) == x86_64 ]] && tmpfs 16k; then
+		full2=$MNT
+		printf '[halt_wakeup]\nprogram = x86/halt_wakeup\nargs = --vcpus 2,3 --pcpus 2 --wakes 64\n' >"$TMP/real.cfg"
+		RC=0
+		IRQBENCH_TABLE=$TMP/real.cfg IRQBENCH_BUILD=$ROOT/build IRQBENCH_DEVKVM=/dev/kvm \
+			"$RUN" run halt_wakeup --out "$full2" >"$TMP/out" 2>"$TMP/err" || RC=$?
+		check_eq "halt_wakeup into a full folder: exit 2" "$RC" 2
+		check "halt_wakeup into a full folder: FAIL, not PASS" grep -Eq '^\[1/1\] halt_wakeup \.\.\. FAIL' "$TMP/out"
+		check "halt_wakeup into a full folder: the test says why" grep -q 'Bail out! results folder full: cannot write the .* record to' "$TMP/out"
+		check "halt_wakeup into a full folder: one 'results folder full' line" one_line '^run\.sh: results folder full: '
+		check "halt_wakeup into a full folder: results.jsonl keeps whole records" whole_jsonl "$full2/results.jsonl"
+	else
+		skip "halt_wakeup into a full folder" "needs build/x86/halt_wakeup and a usable /dev/kvm"
+	fi
+fi
+
+# --- --out that is not ours, or read-only ---------------------------------
+mkdir -p "$TMP/mine/plots"
+echo "my notes" >"$TMP/mine/summary.txt"
+echo "my plot" >"$TMP/mine/plots/a.png"
+runsh run pass --out "$TMP/mine"
+check_eq "--out on a folder of other files: exit 2" "$RC" 2
+check "--out on a folder of other files: one line" one_line "^run\.sh: --out $TMP/mine is not empty and not an irqbench run folder"
+check "--out on a folder of other files: its files untouched" \
+	test "$(cat "$TMP/mine/summary.txt")" = "my notes" -a -f "$TMP/mine/plots/a.png" -a ! -e "$TMP/mine/status.tsv"
+runsh run pass --out "$TMP/again"
+runsh run pass --out "$TMP/again"
+check_eq "--out on an earlier run's folder: replaced (exit 0)" "$RC" 0
+check_eq "--out on an earlier run's folder: this run only" "$(wc -l <"$TMP/again/status.tsv")" 1
+
+if ((EUID != 0)) || ! tmpfs 64k ro; then
+	skip "read-only --out" "needs root (mount -t tmpfs -o ro)"
+else
+	ro=$MNT
+	runsh run pass --out "$ro"
+	check_eq "read-only --out: exit 2" "$RC" 2
+	check "read-only --out: one line naming it" one_line "^run\.sh: cannot write in --out directory $ro: Read-only file system$"
+	runsh run pass --out "$ro/sub"
+	check "read-only --out (new subfolder): one line" one_line "^run\.sh: cannot create --out directory $ro/sub: Read-only file system$"
+fi
+
+# --- runs started together get folders of their own -----------------------
+pids=()
+for i in 1 2 3 4; do
+	"$RUN" run by_name >"$TMP/par$i" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+dirs=$(sed -n 's/^results: //p' "$TMP"/par[1-4] | sort -u | wc -l)
+check_eq "4 runs at once: 4 results folders" "$dirs" 4
+check "4 runs at once: each folder holds one run" \
+	awk 'END { exit NR != 4 }' $(sed -n 's/^results: \(.*\)/\1\/status.tsv/p' "$TMP"/par[1-4])
+
+# --- compare: B lost metrics A had ----------------------------------------
+if command -v python3 >/dev/null; then
+	runsh run pass skip_ktap --out "$TMP/A"
+	runsh run pass --out "$TMP/B"
+	printf '{"test":"skip_ktap","metric":"fake","unit":"count","value":1}\n' >>"$TMP/A/results.jsonl"
+	runsh compare --no-plots "$TMP/A" "$TMP/B"
+	check_eq "compare, B lacks a metric of A: exit 1" "$RC" 1
+	check "compare: the missing metric is shown first" \
+		awk 'NR <= 4 && /^MISSING from B \(1 metric/ { m = 1 } m && /skip_ktap/ { f = 1 } END { exit !f }' "$TMP/out"
+	runsh compare --no-plots "$TMP/B" "$TMP/A"
+	check_eq "compare, B has more than A: exit 0" "$RC" 0
+else
+	skip "compare with missing metrics" "no python3"
+fi
+tap_done
