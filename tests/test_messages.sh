@@ -39,7 +39,7 @@ if [ -x "$bin" ]; then
 	"$bin" --wakes 10 --inject-lost-wakeup 99999 >/dev/null 2>"$tmp/err" || rc=$?
 	check_eq "halt_wakeup --inject-lost-wakeup 99999: exit 2" "$rc" 2
 	check "halt_wakeup --inject-lost-wakeup 99999: the line names the value" \
-		grep -qx "halt_wakeup: --inject-lost-wakeup '99999' is past --wakes" "$tmp/err"
+		grep -qx "halt_wakeup: --inject-lost-wakeup 99999 is past --wakes" "$tmp/err"
 else
 	skip "halt_wakeup --inject-lost-wakeup" "no $bin"
 fi
