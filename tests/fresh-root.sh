@@ -45,9 +45,8 @@ base=$cache/$suite-minbase-$key
 t_start=$SECONDS
 
 echo "TAP version 13"
-n=0 failed=0
-ok() { n=$((n + 1)) && echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)) && failed=$((failed + 1)) && echo "not ok $n - $1"; }
+# shellcheck source=tests/tap.sh
+source "$top/tests/tap.sh"
 
 if [ ! -f "$base/.complete" ]; then
 	echo "# debootstrap --variant=minbase $suite ($mirror) + $shipped"
@@ -59,7 +58,7 @@ if [ ! -f "$base/.complete" ]; then
 		ok "clean root: debootstrap ($((SECONDS - t0)) s, $(du -sm "$base" | cut -f1) MB)"
 	else
 		not_ok "debootstrap failed: $(tail -n 3 "$cache/debootstrap.log" | tr '\n' ' ')"
-		echo "1..$n" && exit 1
+		echo "1..$N" && exit 1
 	fi
 else
 	ok "clean root: cached ($base)"
@@ -116,7 +115,7 @@ else
 	grep -E '^FAIL ' "$run/log" | sed 's/^/#   /'
 fi
 echo "# fresh root: $((SECONDS - t_start)) s in all"
-echo "1..$n"
+echo "1..$N"
 [ -z "$keep" ] || echo "# kept: $run"
-echo "$((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "$((N - FAILED)) passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
