@@ -14,6 +14,8 @@ export IRQBENCH_ROOT=$ROOT
 
 # shellcheck source=lib/run/util.sh
 source "$ROOT/lib/run/util.sh"
+# shellcheck source=lib/run/python.sh
+source "$ROOT/lib/run/python.sh"
 # shellcheck source=lib/run/table.sh
 source "$ROOT/lib/run/table.sh"
 # shellcheck source=lib/run/status.sh
@@ -360,11 +362,11 @@ cmd_run() {
 		exit 2
 	fi
 	# The plots tests.cfg declares (lib/plot/); never a reason to fail.
-	if [[ -z $INTERRUPTED && -f $ROOT/lib/run/plot.sh ]]; then
-		bash "$ROOT/lib/run/plot.sh" "$OUT" >"$OUT/plot.log" 2>&1 || true
+	if [[ -z $INTERRUPTED ]]; then
+		(report_py plot_run.py "$OUT") >"$OUT/plot.log" 2>&1 || true
 	fi
 	# One page of the run (compare below rewrites it with its table).
-	if [[ -z $INTERRUPTED ]] && ! bash "$ROOT/lib/run/html.sh" "$OUT" >/dev/null 2>"$RUN_TMP/html.err"; then
+	if [[ -z $INTERRUPTED ]] && ! (report_py html_report.py "$OUT") >/dev/null 2>"$RUN_TMP/html.err"; then
 		warn "no report.html: $(head -n1 "$RUN_TMP/html.err")"
 	fi
 	printf 'results: %s\n' "$OUT"
@@ -383,21 +385,20 @@ cmd_run() {
 	fi
 	if [[ -n $baseline ]]; then
 		printf '\n'
-		bash "$ROOT/lib/run/compare.sh" "$baseline" "$OUT" || crc=$?
+		(report_py compare.py "$baseline" "$OUT") || crc=$?
 		((crc == 2)) && exit 2
 		((crc == 1)) && rc=1
 	fi
 	exit "$rc"
 }
 
-# run_external NAME SCRIPT ARGS...: hand over to a script that may not
-# exist yet (written separately).
-run_external() {
-	local name=$1 script=$2
-	shift 2
-	[[ -f $script ]] || die "'$name' is not available: ${script#"$ROOT"/} is missing"
-	if [[ -x $script ]]; then exec "$script" "$@"; fi
-	exec bash "$script" "$@"
+# report_py SCRIPT ARGS...: become lib/report/SCRIPT (compare, fixes, plot,
+# export, report: exit 0 done, 1 compare found a regression, 2 bad input)
+# under the interpreter that has the set-up's python3-scipy: Debian's, not
+# whichever python3 comes first on PATH (lib/run/python.sh).
+report_py() {
+	[[ -x $PYTHON ]] || die "needs $PYTHON with python3-scipy (lib/build/setup.sh build)"
+	exec "$PYTHON" -B "$ROOT/lib/report/$1" "${@:2}"
 }
 
 main() {
@@ -408,10 +409,11 @@ main() {
 	help | -h | --help) usage ;;
 	list) cmd_list "$@" ;;
 	run) cmd_run "$@" ;;
-	kernel) run_external kernel "$ROOT/lib/kernel/run-kernel.sh" "$@" ;;
-	bisect) run_external bisect "$ROOT/lib/kernel/bisect.sh" "$@" ;;
-	report) run_external report "$ROOT/lib/run/html.sh" "$@" ;;
-	compare | fixes | plot | export) run_external "$cmd" "$ROOT/lib/run/$cmd.sh" "$@" ;;
+	kernel) exec "$ROOT/lib/kernel/run-kernel.sh" "$@" ;;
+	bisect) exec "$ROOT/lib/kernel/bisect.sh" "$@" ;;
+	report) report_py html_report.py "$@" ;;
+	plot) report_py plot_run.py "$@" ;;
+	compare | fixes | export) report_py "$cmd.py" "$@" ;;
 	*) die "unknown command '$cmd' (try 'run.sh help')" ;;
 	esac
 }

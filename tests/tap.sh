@@ -5,6 +5,9 @@
 # ..." line per check, then tap_done prints the plan and exits 0 (all
 # passed) or 1; skip_all skips the whole test (exit 4).
 
+# shellcheck source=lib/run/python.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/run/python.sh"
+
 N=0
 FAILED=0
 ok() {

@@ -34,7 +34,7 @@ trap 'rm -rf "$TMP"' EXIT
 export IRQBENCH_TABLE=$FIX/tests.cfg IRQBENCH_RESULTS_ROOT=$TMP/results
 mkdir -p "$OUTDIR"
 
-python3 "$FIX/make_runs.py" "$TMP/syn" >/dev/null
+"$PYTHON" "$FIX/make_runs.py" "$TMP/syn" >/dev/null
 B=$TMP/syn/B
 printf 'synth\tPASS\t0\t1.0\t\n' >"$B/status.tsv"
 "$RUN" plot "$B" >"$TMP/plot.out" 2>&1
