@@ -3,6 +3,10 @@
  * KTAP output, as kselftest prints it, with the four kinds of result the
  * scenarios need: ok, not ok, ok # SKIP, and not ok # TODO (a known,
  * unfixed kernel behaviour: reported, but not a failure of the run).
+ * Not kselftest.h's ksft_test_result_*(): from 6.1 to 6.12 its skip prints
+ * "ok N # SKIP msg", the test's name after the directive, where KTAP
+ * parsers (and our JSON variant names) expect it before; and it writes
+ * only to stdout.
  */
 #ifndef IRQBENCH_KTAP_H
 #define IRQBENCH_KTAP_H
