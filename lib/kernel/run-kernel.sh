@@ -2,12 +2,18 @@
 # run-kernel.sh: boot an x86-64 or arm64 kernel in QEMU, load its KVM, run
 # irqbench tests inside (nested KVM) and bring the results back.
 #
-# usage: run-kernel.sh (--image BZIMAGE [--modules DIR|none] | --debian 6.1|6.12)
+# usage: run-kernel.sh (--image BZIMAGE [--modules DIR|none] | --debian SERIES)
 #          [--arch x86_64|arm64] [--gic 3|4]
 #          [--accel tcg|kvm] [--cpu MODEL] [--smp N] [--mem MB]
 #          [--timeout S] [--boot-timeout S] [--out DIR] [--profile P]
 #          [--kvm-src DIR | --kvm-patch FILE] [--args "ARGS"] [--append "CMDLINE"] [--no-build]
 #          [--quiet] [--check] [TESTS...]
+#
+#        run-kernel.sh --debian list [--arch x86_64|arm64]
+#
+# --debian SERIES: the newest Debian kernel of a series the archive has (6.1,
+# 6.12, 7.2, 7.3 ...; lib/kernel/fetch-debian.sh); --debian list prints them
+# with their suite.
 #
 # TESTS are test names from tests.cfg (binary: build-static/<program>, built
 # with `make static`) or paths to static executables (run without args).
@@ -98,7 +104,8 @@ parse_args() {
 	case $smp in '' | *[!0-9]* | 0) die 2 "--smp wants a number of vCPUs > 0, not '$smp'" ;; esac
 	case $mem in '' | *[!0-9]* | 0) die 2 "--mem wants megabytes > 0, not '$mem'" ;; esac
 	case $boot_timeout in '' | *[!0-9]* | 0) die 2 "--boot-timeout wants seconds > 0, not '$boot_timeout'" ;; esac
-	case $debian in '' | 6.1 | 6.12) ;; *) die 2 "--debian must be 6.1 or 6.12, not '$debian' (usage: run.sh kernel --debian 6.1|6.12 ...; try --help)" ;; esac
+	# (whether the archive has the series is fetch-debian.sh's to say)
+	case $debian in '' | list | [0-9]*.[0-9]*) ;; *) die 2 "--debian wants a Debian series (6.1, 6.12, 7.3 ...) or list, not '$debian' (usage: run.sh kernel --debian SERIES|list ...; try --help)" ;; esac
 	[ $have_out = 0 ] || [ -n "$out" ] || die 2 "--out needs a directory"
 	[ $have_kvm_patch = 0 ] || [ -n "$kvm_patch" ] || die 2 "--kvm-patch needs a patch file, not an empty name"
 	[ $have_kvm_src = 0 ] || [ -n "$kvm_src" ] || die 2 "--kvm-src needs a kernel tree, not an empty name"
@@ -144,7 +151,7 @@ resolve_kernel() {
 		[ -n "$modules" ] || modules=$MODULES
 		[ -z "${BUSYBOX:-}" ] || busybox=$BUSYBOX
 	fi
-	[ -n "$image" ] || die 2 "need --image BZIMAGE or --debian 6.1|6.12"
+	[ -n "$image" ] || die 2 "need --image BZIMAGE or --debian SERIES"
 	[ -f "$image" ] || die 2 "no such kernel image: $image"
 	if [ "$arch" = arm64 ]; then
 		KVER=$(arm64_image_release "$image") || die 2 "$image is not an arm64 Image"
@@ -422,6 +429,7 @@ report() {
 
 main() {
 	parse_args "$@"
+	[ "$debian" != list ] || exec "$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" list
 	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || exit 2
 	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
 	check_tests
