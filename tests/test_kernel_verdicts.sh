@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The suite tells kernels apart: ioapic_eoi_reuse in four places, four
+# The suite tells kernels apart: ioapic_eoi_reuse in five places, four
 # verdicts (split irqchip, route moved mid-ISR, the `dest` variants):
 #   Debian 6.1 (nested, QEMU TCG)              -> lost-eoi
 #   Debian 6.12 (nested)                       -> stale-exits
 #   Debian 6.12 + the fixture fix (KVM rebuilt) -> fixed
+#   the newest trixie-backports kernel (7.3 now, with the upstream fix)
+#                                              -> fixed
 #   this host                                  -> not-provoked on kvm_pvm
 #                                                 (a real KVM host must give
 #                                                 a real verdict instead)
 # Every place also runs the controls, which must see one exit per reuse: a
 # verdict from a blind counter proves nothing.  Counts only, no timings.
-# First run: downloads (~70 MB + ~107 MB + headers) and the KVM module build
+# First run: downloads (~70 MB + ~107 MB + headers; trixie-backports: the
+# private apt lists ~21 MB and its kernel ~121 MB) and the KVM module build
 # (~1 min), all cached under .cache/.  Then about 1 min.
 # IRQBENCH_KERNEL_TESTS=none skips the nested runs.  Exit 0 pass, 1 fail.
 set -uo pipefail
@@ -91,5 +94,12 @@ nested() {
 nested "Debian 6.1" lost-eoi d61 --debian 6.1
 nested "Debian 6.12" stale-exits d612 --debian 6.12
 nested "Debian 6.12 + fixture fix" fixed d612fix --debian 6.12 --kvm-patch "$patch"
+# The newest series trixie-backports has (7.3.4 now): the upstream fix.
+bpo=$("$repo/lib/kernel/fetch-debian.sh" list 2>"$tmp/list.err" | awk -F '\t' '$3 == "trixie-backports" { s = $1 } END { print s }')
+if [ -n "$bpo" ]; then
+	nested "Debian $bpo (trixie-backports, upstream fix)" fixed dbpo --debian "$bpo"
+else
+	not_ok "trixie-backports: no series in fetch-debian.sh list ($(tail -n 1 "$tmp/list.err"))"
+fi
 
 tap_done
