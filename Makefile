@@ -139,7 +139,7 @@ endif
 
 # ---- build ------------------------------------------------------------------
 
-CFLAGS_IRQBENCH := $(filter-out -Wno-gnu-variable-sized-type-not-at-end,$(SELFTESTS_CFLAGS)) -I$(TOP) -I$(BUILD) -include $(BUILD)/lib_features.h
+CFLAGS_IRQBENCH := $(filter-out -Wno-gnu-variable-sized-type-not-at-end,$(SELFTESTS_CFLAGS)) -I$(TOP) -I$(BUILD) -include $(BUILD)/lib_features.h -include $(TOP)/lib/kvm_compat.h
 # Older trees (6.1) leave _GNU_SOURCE to each test.
 CFLAGS_IRQBENCH += $(if $(filter -D_GNU_SOURCE%,$(SELFTESTS_CFLAGS)),,-D_GNU_SOURCE)
 # Every program links all guest_code/ objects (shared payloads); section GC
