@@ -95,11 +95,11 @@ nested "Debian 6.1" lost-eoi d61 --debian 6.1
 nested "Debian 6.12" stale-exits d612 --debian 6.12
 nested "Debian 6.12 + fixture fix" fixed d612fix --debian 6.12 --kvm-patch "$patch"
 # The newest series trixie-backports has (7.3.4 now): the upstream fix.
-bpo=$("$repo/lib/kernel/fetch-debian.sh" list 2>"$tmp/list.err" | awk -F '\t' '$3 == "trixie-backports" { s = $1 } END { print s }')
+bpo=$("$repo/lib/kernel/fetch-debian.sh" newest trixie-backports 2>"$tmp/list.err")
 if [ -n "$bpo" ]; then
 	nested "Debian $bpo (trixie-backports, upstream fix)" fixed dbpo --debian "$bpo"
 else
-	not_ok "trixie-backports: no series in fetch-debian.sh list ($(tail -n 1 "$tmp/list.err"))"
+	not_ok "trixie-backports: no kernel series ($(tail -n 1 "$tmp/list.err"))"
 fi
 
 tap_done

@@ -104,26 +104,11 @@ ensure_headers() {
 # the headers package (linux-headers-6.1.0-57-amd64 is 6.1.192-3, so
 # linux-source-6.1 6.1.192-*).
 debian_source_tree() {
-	local series pkg tarball srcver tree members dir
+	local series pkg tarball srcver tree members
 	series=$(echo "$kver" | cut -d. -f1,2)
 	pkg=linux-source-$series
-	if [ "$where" = system ]; then
-		tarball=/usr/src/$pkg.tar.xz
-		[ -f "$tarball" ] || setup_pkgs --pkg "$pkg" >&2 || die 2 "cannot install $pkg"
-		srcver=$(dpkg-query -W -f='${Version}' "$pkg")
-	else
-		srcver=$(dapt private apt-cache madison "$pkg" 2>/dev/null | awk -F ' *[|] *' -v u="${hdrver%%-*}" \
-			'{ v = $2; sub(/-[^-]*$/, "", v) } v == u { print $2; exit }')
-		[ -n "$srcver" ] || die 2 "no $pkg ${hdrver%%-*} in $DEB_PRIVATE_SUITES"
-		dir=$CACHE_DIR/debian/${pkg}_$srcver
-		tarball=$dir/root/usr/src/$pkg.tar.xz
-		if [ ! -f "$tarball" ]; then
-			(flock 9 || exit 3; deb_fetch private "$dir" "$pkg=$srcver") 9>"$CACHE_DIR/debian/.lock" || exit $?
-			rm -f "$dir"/*.deb # the tarball is the .deb's content
-		fi
-	fi
-	[ "${srcver%%-*}" = "${hdrver%%-*}" ] ||
-		die 2 "$pkg is $srcver but the headers of $kver are $hdrver; install the matching source"
+	read -r tarball srcver < <(deb_source_tarball "$where" "$series" "${hdrver%%-*}") || exit 2
+	[ -n "$srcver" ] || exit 2
 	tree=$CACHE_DIR/linux-source/$srcver
 	if [ ! -f "$tree/.extracted" ]; then
 		log "extracting KVM sources from $tarball (once per version)"

@@ -184,3 +184,29 @@ EOT
 	done < <(find "$root" -type f -perm -u+x ! -name '*.bin')
 	log "$n programs under $root run with the glibc of $lib"
 }
+
+# deb_source_tarball WHERE SERIES UPSTREAM: Debian's linux-source-SERIES of
+# that upstream version (7.3.4): installed by the one set-up step when
+# WHERE=system (/usr/src), downloaded and unpacked under the cache when
+# WHERE=private.  Prints "TARBALL VERSION".
+deb_source_tarball() {
+	local where=$1 pkg=linux-source-$2 up=$3 srcver dir tarball
+	if [ "$where" = system ]; then
+		tarball=/usr/src/$pkg.tar.xz
+		[ -f "$tarball" ] || setup_pkgs --pkg "$pkg" >&2 || die 2 "cannot install $pkg"
+		srcver=$(dpkg-query -W -f='${Version}' "$pkg")
+	else
+		srcver=$(dapt private apt-cache madison "$pkg" 2>/dev/null | awk -F ' *[|] *' -v u="$up" \
+			'{ v = $2; sub(/-[^-]*$/, "", v) } v == u { print $2; exit }')
+		[ -n "$srcver" ] || die 2 "no $pkg $up in $DEB_PRIVATE_SUITES"
+		dir=$CACHE_DIR/debian/${pkg}_$srcver
+		tarball=$dir/root/usr/src/$pkg.tar.xz
+		if [ ! -f "$tarball" ]; then
+			(flock 9 || exit 3; deb_fetch private "$dir" "$pkg=$srcver") 9>"$CACHE_DIR/debian/.lock" || exit $?
+			rm -f "$dir"/*.deb # the tarball is the .deb's content
+		fi
+	fi
+	[ "${srcver%%-*}" = "$up" ] ||
+		die 2 "$pkg is $srcver, not the kernel's upstream version $up; install the matching source"
+	echo "$tarball $srcver"
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # fetch-debian.sh [--arch amd64|arm64] SERIES|list [--refresh]
+# fetch-debian.sh [--arch amd64|arm64] newest SUITE | source SERIES
 # (exit 2 bad usage or a series the archive does not have, 3 the download
 # or unpacking failed)
 #
@@ -10,6 +11,9 @@
 # trixie-backports, sid), which never touches the system's sources.
 # `list` prints every series the archive has: series, newest kernel
 # release, suite, and which apt (system or private) it comes from.
+# `newest SUITE` prints the newest series of SUITE in that list;
+# `source SERIES` prints SOURCE= and SRCVER= of Debian's linux-source-SERIES
+# that matches the series' kernel (downloaded like the kernel).
 #
 # Two package layouts, one code path: up to 6.12 linux-image-KVER[-unsigned]
 # holds boot/vmlinuz-KVER and lib/modules/KVER; from 7.x linux-image-KVER is
@@ -49,6 +53,29 @@ series=${1:-}
 refresh=${2:-}
 usage="usage: run.sh kernel --debian SERIES|list ... (SERIES: 6.1, 6.12, 7.3 ...: a series Debian's archive has; run.sh kernel --debian list names them)"
 case $arch in amd64 | arm64) ;; *) die 2 "$usage" ;; esac
+case $series in
+newest)
+	# newest SUITE: the newest series `list` gives for SUITE (tests use it
+	# for "the newest trixie-backports kernel").
+	[ -n "$refresh" ] || die 2 "usage: fetch-debian.sh [--arch A] newest SUITE"
+	s=$("$0" --arch "$arch" list | awk -F '\t' -v s="$refresh" '$3 == s { n = $1 } END { print n }')
+	[ -n "$s" ] || die 2 "no kernel series from suite $refresh"
+	echo "$s"
+	exit 0
+	;;
+source)
+	# source SERIES: Debian's linux-source-SERIES of the upstream version of
+	# that series' kernel: SOURCE=<tarball> SRCVER=<version>.
+	[ -n "$refresh" ] || die 2 "usage: fetch-debian.sh [--arch A] source SERIES"
+	env=$("$0" --arch "$arch" "$refresh") || exit $?
+	eval "$env"
+	[ "$APT" = private ] && deb_private_init "$arch"
+	read -r tb sv < <(deb_source_tarball "$APT" "$refresh" "${PKGVER%%-*}") || true
+	[ -n "${sv:-}" ] || exit 2
+	printf 'SOURCE=%s\nSRCVER=%s\n' "$tb" "$sv"
+	exit 0
+	;;
+esac
 case $series in
 list) ;;
 [0-9]*.[0-9]*) [[ $series =~ ^[0-9]+\.[0-9]+$ ]] || die 2 "no Debian series '$series'; $usage" ;;
