@@ -39,7 +39,7 @@ deb_private_init() {
 		-o "Dir::State=$DAPT_DIR/state" -o "Dir::State::Lists=$DAPT_DIR/lists"
 		-o "Dir::State::status=$DAPT_DIR/state/status"
 		-o "Dir::Cache=$DAPT_DIR/cache" -o "Dir::Cache::Archives=$DAPT_DIR/archives"
-		-o Dir::Cache::pkgcache=pkgcache.bin -o Dir::Cache::srcpkgcache=srcpkgcache.bin
+		-o Dir::Cache::pkgcache=pkgcache.bin -o Dir::Cache::srcpkgcache=
 		-o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
 		-o Acquire::Languages=none -o APT::Sandbox::User=root)
 }

@@ -38,8 +38,7 @@
 #
 # Cached: the resolved package is remembered in <cache>/debian/<series>.env
 # (<series>-arm64.env); a second call prints it without touching apt (use
-# --refresh to re-resolve, and to refresh the private lists).  The .deb
-# files of the new layout are kept next to the unpacked tree.
+# --refresh to re-resolve, and to refresh the private lists).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/debian-apt.sh"
@@ -199,10 +198,7 @@ if [ ! -f "$dir/.unpacked" ]; then
 	# The packages ship no modules.dep (their postinst runs depmod); we need
 	# it to load the KVM modules in dependency order.
 	depmod -b "$depbase" "$kver" || die 3 "depmod failed for $kver"
-	# The old layout's single package is 70-110 MB and the unpacked tree is
-	# what we use; the new layout's parts stay (a --refresh then re-unpacks
-	# without downloading).
-	[ ${#parts[@]} -gt 1 ] || rm -f "$dir"/*.deb
+	rm -f "$dir"/*.deb # 70-120 MB; the unpacked tree is what we use
 	touch "$dir/.unpacked"
 fi
 # The host's busybox-static is amd64: a foreign guest needs its own, which
