@@ -29,49 +29,14 @@ source "$here/tap.sh"
 
 set_up build ksrc kernel
 
-# verdicts DIR: "variant=verdict" lines of the dest variants.
-verdicts() {
-	jq -r 'select(.test == "ioapic_eoi_reuse" and .metric == "verdict" and (.variant | contains(".dest."))) | "\(.variant)=\(.value)"' \
-		"$1/results.jsonl" 2>/dev/null | sort
-}
-
-# check_place PLACE DIR WANT: the three dest variants say WANT, the three
-# controls passed.
-check_place() {
-	local place=$1 dir=$2 want=$3 got bad controls
-	got=$(verdicts "$dir")
-	bad=$(printf '%s\n' "$got" | grep -v "=$want\$")
-	if [ "$(printf '%s\n' "$got" | grep -c "=$want\$")" = 3 ] && [ -z "$bad" ]; then
-		ok "$place: $want ($(echo $got))"
-	else
-		not_ok "$place: want $want for the 3 split.dest variants, got: $(echo ${got:-nothing})"
-	fi
-	controls=$(jq -r 'select(.metric == "control") | .value' "$dir/results.jsonl" 2>/dev/null | sort | uniq -c | xargs)
-	if [ "$controls" = "3 pass" ]; then
-		ok "$place: the 3 controls saw one EOI exit per reuse"
-	else
-		not_ok "$place: controls: ${controls:-none} (want 3 pass; $(jq -r 'select(.metric == "control" and .value != "pass") | .reason' "$dir/results.jsonl" 2>/dev/null | head -n1))"
-	fi
-}
+# shellcheck source=tests/eoi_places.sh
+source "$here/eoi_places.sh"
 
 echo "TAP version 13"
 
 # ---- this host ---------------------------------------------------------------
-mkdir -p "$tmp/host"
 # shellcheck disable=SC2086 # $args: words
-IRQBENCH_RESULTS_DIR=$tmp/host "$build/x86/ioapic_eoi_reuse" $args >"$tmp/host.ktap" 2>&1
-module=$(jq -r 'select(.metric == "verdict") | .host.kvm_module' "$tmp/host/results.jsonl" 2>/dev/null | head -n1)
-if [ "$module" = kvm_pvm ]; then
-	check_place "this host (kvm_pvm)" "$tmp/host" not-provoked
-else
-	# Real KVM provokes the scenario: any real verdict, never not-provoked.
-	got=$(verdicts "$tmp/host")
-	if [ -n "$got" ] && ! printf '%s\n' "$got" | grep -q '=not-provoked$'; then
-		ok "this host (${module:-?}): provoked, verdicts $(echo $got)"
-	else
-		not_ok "this host (${module:-?}): verdicts: $(echo ${got:-none}) (log: $(tail -n 2 "$tmp/host.ktap"))"
-	fi
-fi
+host_place "this host" "$build/x86/ioapic_eoi_reuse" "$tmp/host" $args
 
 if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = none ]; then
 	echo "# nested runs skipped (IRQBENCH_KERNEL_TESTS=none)"

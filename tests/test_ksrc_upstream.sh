@@ -37,24 +37,8 @@ args="--reuses 100 --irqchip split --variant control,dest"
 set_up build kernel
 echo "TAP version 13"
 
-# dest_verdicts DIR: "variant=verdict" of the split.dest variants.
-dest_verdicts() {
-	jq -r 'select(.test == "ioapic_eoi_reuse" and .metric == "verdict" and (.variant | startswith("split.dest."))) | "\(.variant)=\(.value)"' \
-		"$1/results.jsonl" 2>/dev/null | sort | xargs
-}
-# controls DIR: how many controls passed, e.g. "3 pass".
-controls() {
-	jq -r 'select(.test == "ioapic_eoi_reuse" and .metric == "control") | .value' \
-		"$1/results.jsonl" 2>/dev/null | sort | uniq -c | xargs
-}
-# want_all PLACE DIR VERDICT: the three split.dest variants say VERDICT and
-# the three controls pass.
-want_all() {
-	local got
-	got=$(dest_verdicts "$2")
-	check_eq "$1: split.dest x3 $3 ($got)" "$(echo "$got" | grep -o "=$3\\b" | wc -l)" 3
-	check_eq "$1: the 3 controls saw one EOI exit per reuse" "$(controls "$2")" "3 pass"
-}
+# shellcheck source=tests/eoi_places.sh
+source "$here/eoi_places.sh"
 
 series=$("$fetch" newest trixie-backports 2>"$tmp/err") ||
 	{ not_ok "newest trixie-backports series: $(tail -n 1 "$tmp/err")"; tap_done; }
@@ -73,7 +57,7 @@ check "linux-source-$series ($SRCVER) has the x86/ selftests layout" \
 b=$cache/ksrc-upstream/$series
 for kind in build static; do
 	dir=$b/$kind
-	if nice make -s -C "$repo" -j2 KSRC="$tree" BUILD="$dir" STATIC=$([ $kind = static ] && echo 1 || echo 0) \
+	if nice make -s -C "$repo" -j2 KSRC="$tree" BUILD="$dir" STATIC="$([ $kind = static ] && echo 1 || echo 0)" \
 		"$dir/x86/ioapic_eoi_reuse" >"$tmp/make-$kind.log" 2>&1; then
 		ok "make KSRC=linux-source-$series ($kind): ioapic_eoi_reuse built"
 	else
@@ -86,18 +70,8 @@ check "the 7.x lib API took the compat path (IRQBENCH_LIB_GVA_T)" grep -q 'IRQBE
 check "the static binary is static" sh -c "file '$b/static/x86/ioapic_eoi_reuse' | grep -q 'statically linked'"
 
 # ---- natively ----------------------------------------------------------------
-mkdir -p "$tmp/host"
 # shellcheck disable=SC2086 # $args: words
-IRQBENCH_RESULTS_DIR=$tmp/host "$b/build/x86/ioapic_eoi_reuse" $args >"$tmp/host.ktap" 2>&1
-module=$(jq -r 'select(.metric == "verdict") | .host.kvm_module' "$tmp/host/results.jsonl" 2>/dev/null | head -n1)
-if [ "$module" = kvm_pvm ]; then
-	want_all "natively (kvm_pvm)" "$tmp/host" not-provoked
-else
-	got=$(dest_verdicts "$tmp/host")
-	check "natively (${module:-?}): provoked, verdicts $got" \
-		sh -c "[ -n '$got' ] && ! echo '$got' | grep -q not-provoked"
-	check_eq "natively: controls" "$(controls "$tmp/host")" "3 pass"
-fi
+host_place natively "$b/build/x86/ioapic_eoi_reuse" "$tmp/host" $args
 
 if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = none ]; then
 	echo "# nested runs skipped (IRQBENCH_KERNEL_TESTS=none)"
@@ -119,12 +93,12 @@ nested() {
 	not_ok "$place: runner failed: $(tail -n 2 "$out.err" | xargs)"
 	return 1
 }
-nested "Debian $series" guest --debian "$series" && want_all "Debian $series (upstream fix)" "$tmp/guest" fixed
+nested "Debian $series" guest --debian "$series" && check_place "Debian $series (upstream fix)" "$tmp/guest" fixed
 
 if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ]; then
 	mutant=$repo/tests/fixtures/kvm-fix/revert-upstream-fix-7.3.patch
 	nested "Debian $series + mutant" mutant --debian "$series" --kvm-patch "$mutant" &&
-		want_all "Debian $series + the fix's rescan taken out" "$tmp/mutant" stale-exits
+		check_place "Debian $series + the fix's rescan taken out" "$tmp/mutant" stale-exits
 else
 	echo "# the mutant (KVM module build) runs with IRQBENCH_KERNEL_TESTS=full only"
 fi
