@@ -13,7 +13,7 @@
 # verdict from a blind counter proves nothing.  Counts only, no timings.
 # First run: downloads (~70 MB + ~107 MB + headers; trixie-backports: the
 # private apt lists ~21 MB and its kernel ~121 MB) and the KVM module build
-# (~1 min), all cached under .cache/.  Then about 1 min.
+# (~1 min), all cached under .cache/.  Then about 2 min (five places).
 # IRQBENCH_KERNEL_TESTS=none skips the nested runs.  Exit 0 pass, 1 fail.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
