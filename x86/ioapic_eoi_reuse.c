@@ -406,7 +406,7 @@ static bool in_kernel_exits_countable(const struct results *res, char *why,
 	if (!res->host.apicv) {
 		snprintf(
 			why, len,
-			"EOI exits not observable in-kernel without APICv (%s: every EOI traps)",
+			"no EOI-induced exits without APICv (%s: every EOI traps, counted in ioapic_acks)",
 			res->host.kvm_module);
 		return false;
 	}
