@@ -270,7 +270,8 @@ static void handle_stage(struct run *r, uint64_t stage)
 		if (r->kvm_eoi_ok)
 			r->kvm_eoi_events = trace_counter_read(&r->kvm_eoi);
 		if (r->ioapic_ack_ok)
-			r->ioapic_ack_events = trace_counter_read(&r->ioapic_ack);
+			r->ioapic_ack_events =
+				trace_counter_read(&r->ioapic_ack);
 		if (r->kvm_exit_ok)
 			r->kvm_exit_events = trace_counter_read(&r->kvm_exit);
 		if (r->vcpu0_stats_ok &&
@@ -651,10 +652,9 @@ static void judge(struct harness *h, struct run *r, uint64_t wall_ns)
 					     "no redelivery expected");
 		break;
 	case VERDICT_AMBIGUOUS:
-		report_verdict(
-			h, v->name, kind,
-			"%s for %u reuses: neither <= 1 nor about all",
-			counted, r->reuses);
+		report_verdict(h, v->name, kind,
+			       "%s for %u reuses: neither <= 1 nor about all",
+			       counted, r->reuses);
 		break;
 	}
 }
