@@ -41,6 +41,7 @@ verdicts() {
 check_place() {
 	local place=$1 dir=$2 want=$3 chip w got bad controls
 	for chip in split kernel; do
+		# shellcheck disable=SC2086 # $want: words
 		case $want in
 		*=*) w=$(printf '%s\n' $want | sed -n "s/^$chip=//p") ;;
 		*) w=$want ;;
