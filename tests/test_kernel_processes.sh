@@ -116,6 +116,26 @@ check_eq "SIGKILL: no scratch files in the system temp dir" "$(ls -A "$tmp/systm
 check "SIGKILL: its scratch folder is left in the cache only" test -n "$(ls -A "$tmp/cache/tmp" 2>/dev/null)"
 rm -rf "$tmp/cache/tmp"
 
+# A download that fails is said to be one (exit 3, the environment), not a
+# boot failure: an apt-get that cannot reach the archive, an empty cache.
+mkdir -p "$tmp/noapt"
+printf '#!/bin/sh\necho "E: Failed to fetch (no network)" >&2\nexit 100\n' >"$tmp/noapt/apt-get"
+chmod +x "$tmp/noapt/apt-get"
+expect_error 3 "fetch-debian.sh: error: download failed: apt-get (download|update)" "a failed download: exit 3, 'download failed'" -- \
+	env PATH="$tmp/noapt:$PATH" IRQBENCH_CACHE="$tmp/nocache" "$run" --debian 6.12 --no-build /bin/busybox
+
+# A read-only --out: one line, exit 2, before anything is fetched.
+mkdir -p "$tmp/ro"
+if ((EUID == 0)) && mount -t tmpfs -o size=64k,ro irqbench-test "$tmp/ro" 2>/dev/null; then
+	expect_error 2 "run-kernel.sh: error: cannot write in --out directory $tmp/ro: Read-only file system$" "read-only --out" -- \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --out "$tmp/ro" /bin/busybox
+	expect_error 2 "run-kernel.sh: error: cannot create --out directory $tmp/ro/sub: Read-only file system$" "read-only --out (a new subfolder)" -- \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --out "$tmp/ro/sub" /bin/busybox
+	umount "$tmp/ro"
+else
+	skip "read-only --out" "needs root (mount -t tmpfs -o ro)"
+fi
+
 # Two runners started together: two results folders, never one.
 export IRQBENCH_RESULTS_ROOT=$tmp/results FAKE_PIDS=$tmp/par.qemu
 : >"$FAKE_PIDS"
