@@ -48,6 +48,7 @@ fi
 # with the reason, never "crashed (signal 126)".
 if ((EUID == 0)) && [ -x "$bin" ] && command -v unshare >/dev/null; then
 	rc=0
+	# shellcheck disable=SC2016 # $1, $2 are sh's
 	unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$1" run halt_wakeup --out "$2"' sh \
 		"$repo/run.sh" "$tmp/kvmnull" >"$tmp/out" 2>&1 || rc=$?
 	check_eq "/dev/kvm bound to /dev/null: run.sh run exits 0 (a skip)" "$rc" 0
