@@ -126,6 +126,13 @@ bisect --args-file kernel.args -- --smp abc
 expect_abort "a bad runner value (--smp abc)" "runner options refused: .*--smp wants a number"
 IRQBENCH_QEMU=$tmp/no-qemu bisect --args-file kernel.args
 expect_abort "QEMU missing" "runner options refused: .*no-qemu not found"
+# No QEMU on PATH: a PATH of everything else.
+mkdir -p "$tmp/noqemu"
+for f in /usr/local/bin/* /usr/bin/* /usr/sbin/*; do
+	[ "${f##*/}" = qemu-system-x86_64 ] || ln -sf "$f" "$tmp/noqemu/"
+done
+PATH=$tmp/noqemu IRQBENCH_QEMU='' bisect --args-file kernel.args
+expect_abort "QEMU missing from PATH" "set-up failed .*not on PATH: qemu-system-x86_64"
 bisect --image /etc/hostname
 expect_abort "an --image that is not a bzImage" "--image /etc/hostname is not an x86 bzImage"
 bisect --args-file kernel.args --jobs abc

@@ -228,9 +228,20 @@ judge() {
 	skip "no verdict from $test${variant:+ variant *$variant*} (results: $out)"
 }
 
+# check_setup: the set-up step (it installs what is missing, showing its
+# progress); when it fails, its reason (e.g. "not on PATH:
+# qemu-system-x86_64") is the one error line.
+check_setup() {
+	local out
+	out=$(setup_pkgs build kernel 2>&1 | while IFS= read -r l; do
+		case $l in "irqbench: installing "* | "irqbench: dpkg "*) printf '%s\n' "$l" >&2 ;; *) printf '%s\n' "$l" ;; esac
+	done) || abort "set-up failed (lib/build/setup.sh build kernel): $(printf '%s\n' "$out" | tail -n1 | sed 's/^irqbench: //')"
+	[ -z "$out" ] || printf '%s\n' "$out" >&2
+}
+
 main() {
 	parse_args "$@"
-	setup_pkgs build kernel || abort "set-up failed (lib/build/setup.sh build kernel)"
+	check_setup
 	table_load "$(table_default_file)" || abort "bad test table"
 	# A typo in the test name must abort, not skip every commit.
 	table_has "$test" || abort "unknown test '$test' (see run.sh list)"
