@@ -155,6 +155,27 @@ else
 	not_ok "a download failure (runner exit 3) aborts" "$(grep -E 'error|bisect' "$tmp/out" | head -n 4 | tr '\n' '|')"
 fi
 
+# The same --image for every commit does not boot: no commit can be tested,
+# abort after that one boot.  An image of the tree's own (rebuilt per commit
+# by the caller) that does not boot is that commit's: skipped.
+history "$fixed" "$fixed" "$stale"
+STUB_RC=1 STUB_CONSOLE=Kernel-panic bisect --image "$tmp/bzImage" --modules none
+if grep -q 'bisect run failed: exit code 128' "$tmp/out" && [ "$(grep -c 'error:' "$tmp/lines")" = 2 ] &&
+	grep '^run.sh bisect: error:' "$tmp/lines" | grep -q -- "--image .*bzImage did not boot to init .* the same for every commit" &&
+	[ "$(wc -l <"$tmp/runs")" = 1 ] && ! grep -qE '^git bisect (good|bad|skip) ' "$tmp/out"; then
+	ok "an --image that does not boot, the same for every commit: abort (128) after one boot"
+else
+	not_ok "an --image that does not boot, the same for every commit: abort (128) after one boot" \
+		"runs=$(wc -l <"$tmp/runs"): $(grep -E 'error|bisect:' "$tmp/out" | head -n 3 | tr '\n' '|')"
+fi
+cp "$tmp/bzImage" "$tmp/h/bzImage"
+STUB_RC=1 STUB_CONSOLE=Kernel-panic bisect --image bzImage --modules none
+if grep -q 'only skipped commits left' "$tmp/out" && grep -q -- '-> skip (125): kernel did not boot' "$tmp/lines"; then
+	ok "an --image of the tree's own that does not boot: skipped (125)"
+else
+	not_ok "an --image of the tree's own that does not boot: skipped (125)" "$(tail -n 4 "$tmp/out" | tr '\n' '|')"
+fi
+
 # The test refused its arguments inside the guest (exit 2): abort as well.
 history "$fixed" "--stub-status fail --stub-test-rc 2" "--stub-status fail --stub-test-rc 2" "--stub-status fail --stub-test-rc 2" "--stub-status fail --stub-test-rc 2" "$stale"
 bisect --args-file kernel.args

@@ -10,8 +10,10 @@
 #              --skip verdicts, or no verdict at all)
 #   128  abort (the set-up, not the commit: bad usage, an unknown test,
 #              verdict or variant, test arguments the test refuses, runner
-#              options it refuses, no QEMU, a bad --image or --config, a
-#              failed download; one "error:" line says which)
+#              options it refuses, no QEMU, a bad --image or --config, an
+#              --image from outside the tree that does not boot (the same
+#              for every commit), a failed download; one "error:" line
+#              says which)
 # Everything that can be checked before a build or a boot is checked first,
 # so a mistake aborts at the first commit instead of skipping them all.
 #
@@ -263,6 +265,10 @@ main() {
 	if [ -z "$image" ] && [ -z "$args_file" ]; then
 		build_kernel
 	fi
+	local fixed_image=''
+	if [ -n "$image" ] && [ -z "$args_file" ]; then
+		case $image in "$(realpath "$tree")"/*) ;; *) fixed_image=$image ;; esac
+	fi
 	out=$(mktemp -d "$base/bisect-$(rev)-$(date +%Y%m%d-%H%M%S)-XXXX") || abort "cannot create a folder in $base"
 	local args=(--out "$out" "${extra[@]}")
 	[ -z "$image" ] || args+=(--image "$image")
@@ -281,6 +287,12 @@ main() {
 			bad "guest died or hung while $test ran (console: $out/qemu.log)"
 		fi
 		[ $rc -ne 2 ] || skip "runner refused this kernel (see above)"
+		# The same --image for every commit (not one of the tree's,
+		# no --args-file) that never reaches init: nothing of the
+		# commit was booted yet, so no commit can be tested.
+		if [ -n "$fixed_image" ] && ! grep -q 'irqbench-guest:' "$out/qemu.log" 2>/dev/null; then
+			abort "--image $fixed_image did not boot to init (console: $out/qemu.log); it is the same for every commit: the set-up, not the commit"
+		fi
 		skip "kernel did not boot to the test (console: $out/qemu.log)"
 	fi
 	judge "$out"
