@@ -148,9 +148,10 @@ expect_abort "an unknown test" "unknown test 'no_such_test'"
 # meets (the stand-in runner exits 3 as run-kernel.sh does then).
 history "$fixed" "--stub-rc 3" "--stub-rc 3" "--stub-rc 3" "--stub-rc 3" "$stale"
 bisect --args-file kernel.args
-if grep -q 'bisect run failed: exit code 128' "$tmp/out" && grep 'error:' "$tmp/lines" | grep -q 'outside the commit' &&
+if grep -q 'bisect run failed: exit code 128' "$tmp/out" &&
+	grep '^run.sh bisect: error:' "$tmp/lines" | grep -q 'outside the commit (exit 3): .*download failed' &&
 	! grep -qE '^git bisect (good|bad|skip) ' "$tmp/out"; then
-	ok "a download failure (runner exit 3) aborts: $(grep 'error:' "$tmp/lines" | tail -n1)"
+	ok "a download failure (runner exit 3) aborts: $(grep '^run.sh bisect: error:' "$tmp/lines")"
 else
 	not_ok "a download failure (runner exit 3) aborts" "$(grep -E 'error|bisect' "$tmp/out" | head -n 4 | tr '\n' '|')"
 fi

@@ -274,11 +274,12 @@ main() {
 	[ -z "$image" ] || args+=(--image "$image")
 	[ -z "$modules" ] || args+=(--modules "$modules")
 	log "run-kernel.sh ${args[*]} ${runner_args[*]} $test"
-	"$runner" "${args[@]}" "${runner_args[@]}" "$test" >&2
-	local rc=$?
+	# (its output, shown as it comes, also kept: its error line names the cause)
+	"$runner" "${args[@]}" "${runner_args[@]}" "$test" 2>&1 | tee "$work/runner.log" >&2
+	local rc=${PIPESTATUS[0]}
 	# 3: the environment failed (a download, the results folder): no
 	# commit can be tested until it is fixed.
-	[ $rc -ne 3 ] || abort "runner failed for a reason outside the commit (exit 3, see above)"
+	[ $rc -ne 3 ] || abort "runner failed for a reason outside the commit (exit 3): $(grep 'error:' "$work/runner.log" | tail -n1)"
 	# A signal stopped the runner: stop the bisect too.
 	[ $rc -le 128 ] || abort "runner stopped by signal $((rc - 128))"
 	if [ ! -f "$out/status.tsv" ]; then
