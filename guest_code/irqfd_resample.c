@@ -21,7 +21,9 @@ struct irqfd_resample_state irqfd_resample_state;
  * The pin's handler, as a shared-line driver does it: read every device's
  * status, serve one event of each device that has one, then EOI.  An
  * interrupt that finds nothing is spurious: on one source that means the
- * line was delivered twice for one event.
+ * line was delivered twice for one event.  An interrupt with no host assert
+ * since the previous EOI (which de-asserted the line) is counted as
+ * unasserted: the line was left asserted, or another source raised it.
  */
 void irqfd_resample_isr(struct ex_regs *regs)
 {
@@ -35,6 +37,9 @@ void irqfd_resample_isr(struct ex_regs *regs)
 		GUEST_SYNC(IRQFD_RESAMPLE_IN_ISR);
 	}
 	S.interrupts++;
+	/* The previous EOI de-asserted the line: who asserted it again? */
+	if (S.host_asserts == S.asserts_at_eoi)
+		S.unasserted++;
 	for (s = 0; s < P.nr_sources; s++) {
 		if (S.src[s].consumed < S.src[s].produced) {
 			S.src[s].consumed++;
@@ -45,9 +50,11 @@ void irqfd_resample_isr(struct ex_regs *regs)
 		S.spurious++;
 	/* Stamp first, then publish: the host reads eois, then the stamp. */
 	n = S.eois;
+	S.asserts_at_eoi = S.host_asserts;
 	S.eoi_tsc[n % IRQFD_RESAMPLE_EOI_RING] = rdtsc();
 	S.eois = n + 1;
 	xapic_write_reg(APIC_EOI, 0);
+	S.eois_done++;
 }
 
 void irqfd_resample_kick_isr(struct ex_regs *regs)

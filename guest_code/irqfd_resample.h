@@ -42,6 +42,17 @@ struct irqfd_resample_state {
 	volatile uint64_t spurious; /* ISR entries with nothing pending */
 	volatile uint64_t eois;
 	volatile uint64_t eoi_tsc[IRQFD_RESAMPLE_EOI_RING]; /* guest TSC */
+	/* EOI writes completed: KVM notified the resampler inside each. */
+	volatile uint64_t eois_done;
+	/*
+	 * Asserts the host made (any source), counted before each irqfd
+	 * write; host_asserts as the ISR saw it before its EOI write; ISR
+	 * entries with no assert since the previous EOI (a line left
+	 * asserted, or asserted by someone else).
+	 */
+	volatile uint64_t host_asserts;
+	volatile uint64_t asserts_at_eoi;
+	volatile uint64_t unasserted;
 	/* The vector's ISR bit inside its first ISR (0 on kvm_pvm). */
 	volatile uint32_t in_service_in_isr;
 	volatile uint32_t probed;
