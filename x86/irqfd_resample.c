@@ -119,6 +119,7 @@ struct run {
 	bool stall_seen;
 	uint64_t stall_pending, control_spurious;
 	uint64_t control_unasserted, control_unnotified;
+	uint64_t control_left; /* events pending when nothing should be */
 	uint64_t wall_ns;
 	unsigned long stall_ms; /* serve() gives up after this */
 };
@@ -636,6 +637,7 @@ static void run_control(struct run *r)
 {
 	uint64_t spurious0, deadline, stall_window, consumed;
 	uint64_t unasserted0, notified0, notified, eois;
+	int i;
 	bool ok;
 
 	/* An interrupt takes well under a ms even nested: a short window. */
@@ -650,9 +652,16 @@ static void run_control(struct run *r)
 	r->stall_pending = pending(r, 0);
 	r->stall_seen = !ok && r->stall_pending;
 	r->stalls = 0;
-	if (pending(r, 0))
+	/*
+	 * Drain what is left, asserting again (as a device's timeout would)
+	 * if a notification goes missing: the next steps need a quiet line
+	 * with nothing pending.
+	 */
+	for (i = 0; i < 3 && pending(r, 0); i++) {
 		assert_line(r, 0);
-	serve(r, NULL, 0);
+		serve(r, NULL, 0);
+	}
+	r->control_left = pending(r, 0);
 
 	watchdog_stage("control: assert with nothing pending");
 	quiesce(r);
@@ -685,8 +694,8 @@ static void run_control(struct run *r)
 	on_resample(r, 0, tsc_now(), false);
 	notified = r->src[0].notifications - notified0;
 	r->control_unnotified = eois > notified ? eois - notified : 0;
-	TEST_ASSERT(r->st->src[0].consumed == consumed,
-		    "an event consumed with nothing produced");
+	/* An interrupt that consumed an event was not one with nothing pending. */
+	r->control_left += r->st->src[0].consumed - consumed;
 	source_close(r, 0);
 }
 
@@ -867,7 +876,8 @@ static void judge(struct harness *h, struct run *r)
 	if (v->kind == RS_CONTROL) {
 		/* Seeing the effect is the point: 1 expected, more is reported. */
 		bool blind = !r->stall_seen || !r->control_spurious ||
-			     !r->control_unasserted || !r->control_unnotified;
+			     !r->control_unasserted || !r->control_unnotified ||
+			     r->control_left;
 
 		results_count(res, v->name, "control_stall_pending", "count",
 			      r->stall_pending);
@@ -880,11 +890,14 @@ static void judge(struct harness *h, struct run *r)
 		report_control(
 			h, v->name, !blind,
 			"%swithheld re-assert: %s (%lu events pending); assert with nothing pending: %lu spurious interrupts; "
-			"KVM_IRQ_LINE pulse: %lu unasserted interrupts; EOI with the irqfd deassigned: %lu unnotified",
+			"KVM_IRQ_LINE pulse: %lu unasserted interrupts; EOI with the irqfd deassigned: %lu unnotified%s",
 			blind ? "counters blind: " : "",
 			r->stall_seen ? "stall seen" : "NO stall seen",
 			r->stall_pending, r->control_spurious,
-			r->control_unasserted, r->control_unnotified);
+			r->control_unasserted, r->control_unnotified,
+			r->control_left ?
+				"; events still pending after 3 re-asserts, so the later steps saw no quiet line" :
+				"");
 		return;
 	}
 
