@@ -84,7 +84,7 @@ struct run {
 	double lost_after_s;
 	struct its_vm its;
 	struct lpi_wfi_state *state; /* guest memory, live */
-	int cpus[ITS_VM_MAX_VCPUS], nr_cpus;
+	const struct placement_group *cpus; /* the harness's: every usable CPU */
 	int eventfd[ITS_VM_MAX_VCPUS];
 	struct kvm_stats stats[ITS_VM_MAX_VCPUS];
 	bool stats_ok[ITS_VM_MAX_VCPUS];
@@ -276,7 +276,7 @@ static void start_vcpus(struct run *r)
 					    vcpu_thread, r->its.vcpu[k]),
 			    "pthread_create");
 		placement_pin(r->vcpu_thread[k],
-			      placement_spread(r->cpus, r->nr_cpus, k));
+			      placement_spread(r->cpus, k));
 	}
 	watchdog_stage("guest set-up (GIC, ITS mappings)");
 	pthread_barrier_wait(&r->ready);
@@ -370,7 +370,7 @@ static void run_injectors(struct run *r)
 	watchdog_stage(r->v->name);
 	for (k = 0; k < r->nr_vcpus; k++) {
 		struct injector *in = &r->inj[k];
-		int cpu = placement_spread(r->cpus, r->nr_cpus, k);
+		int cpu = placement_spread(r->cpus, k);
 
 		in->r = r;
 		in->k = k;
@@ -528,8 +528,8 @@ static void run_case(struct harness *h, const struct harness_case *c)
 	r->lpis = lpis;
 	r->spis = v->spis ? lpis : 0;
 	r->lost_after_s = lost_after_s;
-	r->nr_cpus = placement_cpus(r->cpus, ITS_VM_MAX_VCPUS);
-	TEST_ASSERT(r->nr_cpus > 0, "no CPUs");
+	r->cpus = &h->a;
+	TEST_ASSERT(r->cpus->nr_cpus > 0, "no CPUs");
 	current_run = r;
 	watchdog_stage(v->name);
 	results_params(res, "vcpus=%d lpis=%u inject=%s spis=%u", nr_vcpus,

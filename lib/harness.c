@@ -20,7 +20,12 @@
 #define MAX_OPTIONS 24
 
 /* Options every program has, after its own. */
-enum { H_VARIANT = 1000, H_TIMEOUT, H_LIST, H_HELP };
+enum { H_VARIANT = 1000, H_TIMEOUT, H_LIST, H_HELP, H_PLACEMENT };
+
+static const struct harness_option placement_option = {
+	"placement", OPT_CHOICE, NULL, .choices = placement_names,
+	.help = "NUMA nodes of the two thread groups"
+};
 
 void harness_bad_input(const struct harness *h, const char *fmt, ...)
 {
@@ -193,6 +198,11 @@ static void usage(const struct harness *h)
 						 "NAME");
 		printf("  --%-20s %s (%s)\n", flag, o->help, range);
 	}
+	if (h->d->placement) {
+		option_range(&placement_option, range, sizeof(range));
+		printf("  --%-20s %s (%s; default %s)\n", "placement NAME",
+		       placement_option.help, range, placement_names[0]);
+	}
 	printf("  --%-20s %s\n", "variant SUBSTR,...",
 	       "run only the cases whose name contains one of them");
 	printf("  --%-20s %s (default %lu)\n", "timeout SECONDS",
@@ -205,7 +215,7 @@ static void parse(struct harness *h, int argc, char *argv[], bool *list)
 	static const struct harness_option timeout = {
 		"timeout", OPT_UINT, NULL, 1, 86400, .help = "seconds"
 	};
-	struct option opts[MAX_OPTIONS + 5] = {};
+	struct option opts[MAX_OPTIONS + 6] = {};
 	const struct harness_option *o = h->d->options;
 	int n = 0, opt;
 
@@ -220,6 +230,9 @@ static void parse(struct harness *h, int argc, char *argv[], bool *list)
 				     H_TIMEOUT };
 	opts[n++] = (struct option){ "list", no_argument, NULL, H_LIST };
 	opts[n++] = (struct option){ "help", no_argument, NULL, H_HELP };
+	if (h->d->placement)
+		opts[n++] = (struct option){ "placement", required_argument,
+					     NULL, H_PLACEMENT };
 
 	opterr = 0; /* harness_bad_input() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -237,6 +250,13 @@ static void parse(struct harness *h, int argc, char *argv[], bool *list)
 		case H_LIST:
 			*list = true;
 			break;
+		case H_PLACEMENT: {
+			struct harness_option p = placement_option;
+
+			p.value = &h->placement;
+			parse_value(h, &p, optarg);
+			break;
+		}
 		case H_HELP:
 			usage(h);
 			exit(0);
@@ -269,7 +289,6 @@ struct harness_case *harness_add_case(struct harness *h, const void *data,
 	va_start(ap, fmt);
 	vsnprintf(c->name, sizeof(c->name), fmt, ap);
 	va_end(ap);
-	strcpy(c->variant, c->name);
 	if (!option_variant_selected(c->name, h->filter))
 		return NULL;
 	return &h->cases[h->nr_cases++];
@@ -328,6 +347,22 @@ static const char *kvm_unusable(char *why, size_t size)
 	return NULL;
 }
 
+/* The topology, then the two groups of --placement, or why not. */
+static void place(struct harness *h)
+{
+	static struct placement_topology topo;
+
+	placement_topology(&topo);
+	placement_describe(&topo, h->topology, sizeof(h->topology));
+	if (!h->d->placement) {
+		placement_all(&topo, &h->a);
+		h->b = h->a;
+		return;
+	}
+	placement_choose(&topo, h->placement, &h->a, &h->b, h->unplaced,
+			 sizeof(h->unplaced));
+}
+
 static void host_line(struct harness *h)
 {
 	const struct host_facts *f = &h->res.host;
@@ -342,7 +377,9 @@ static void host_line(struct harness *h)
 
 int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 {
-	struct harness h = { .d = d, .timeout = d->timeout };
+	struct harness h = { .d = d,
+			     .timeout = d->timeout,
+			     .placement = placement_names[0] };
 	const struct harness_cap *cap;
 	const char *why;
 	char buf[256];
@@ -366,6 +403,7 @@ int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 	for (cap = d->caps; cap && cap->name; cap++)
 		if (!kvm_has_cap(cap->cap))
 			return skip_all(&h, "this KVM lacks %s", cap->name);
+	place(&h);
 	why = d->unmet ? d->unmet(&h) : NULL;
 	if (why)
 		return skip_all(&h, "%s", why);
@@ -373,8 +411,16 @@ int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 	watchdog_arm(h.timeout, d->dump);
 	results_open(&h.res, d->name, NULL);
 	ktap_init(&h.k, stdout, h.nr_cases);
+	if (d->placement)
+		results_base_params(&h.res, "node_placement=%s", h.placement);
 	host_line(&h);
-	if (d->run)
+	if (d->placement && !h.unplaced[0])
+		ktap_comment(&h.k,
+			     "placement %s: A on node %d, B on node %d; %s",
+			     h.placement, h.a.node, h.b.node, h.topology);
+	if (h.unplaced[0])
+		report_skip_rest(&h, "%s", h.unplaced);
+	else if (d->run)
 		d->run(&h);
 	else
 		for (i = 0; i < h.nr_cases; i++)
@@ -426,7 +472,7 @@ void report_verdict(struct harness *h, const char *variant,
 	struct harness_case *c = claim(h, variant);
 
 	FORMAT(reason, fmt);
-	results_text(&h->res, c->variant, "verdict", v->name, reason);
+	results_text(&h->res, c->name, "verdict", v->name, reason);
 	snprintf(text, sizeof(text), "%s: %s", v->name, reason);
 	ktap_result(&h->k, v->ktap, c->name, "%s", text);
 }
@@ -439,7 +485,7 @@ void report_control(struct harness *h, const char *variant, bool pass,
 	struct harness_case *c = claim(h, variant);
 
 	FORMAT(reason, fmt);
-	results_text(&h->res, c->variant, "control", pass ? "pass" : "fail",
+	results_text(&h->res, c->name, "control", pass ? "pass" : "fail",
 		     reason);
 	snprintf(text, sizeof(text), "control %s: %s", pass ? "pass" : "fail",
 		 reason);
@@ -453,8 +499,28 @@ void report_skip(struct harness *h, const char *variant, const char *metric,
 	char reason[400];
 
 	FORMAT(reason, fmt);
-	results_skip(&h->res, c->variant, metric, reason);
+	results_skip(&h->res, c->name, metric, reason);
 	ktap_result(&h->k, KTAP_SKIP, c->name, "%s", reason);
+}
+
+void report_skip_rest(struct harness *h, const char *fmt, ...)
+{
+	char reason[400];
+	int i;
+
+	FORMAT(reason, fmt);
+	for (i = 0; i < h->nr_cases; i++) {
+		const char *name = h->cases[i].name;
+
+		if (h->cases[i].reported)
+			continue;
+		report_skip(h, name,
+			    strncmp(name, "control", 7) ||
+					    (name[7] && name[7] != '.') ?
+				    "verdict" :
+				    "control",
+			    "%s", reason);
+	}
 }
 
 void report_bail_out(struct harness *h, const char *variant,

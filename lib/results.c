@@ -65,12 +65,22 @@ void results_params(struct results *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+void results_base_params(struct results *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->base_params, sizeof(r->base_params), fmt, ap);
+	va_end(ap);
+}
+
 static void record_params(struct results *r, struct json *j)
 {
-	char copy[sizeof(r->params)], *save, *kv, *val, *end;
+	char copy[sizeof(r->base_params) + sizeof(r->params)];
+	char *save, *kv, *val, *end;
 	double num;
 
-	strcpy(copy, r->params);
+	snprintf(copy, sizeof(copy), "%s %s", r->base_params, r->params);
 	json_begin(j, "params");
 	for (kv = strtok_r(copy, " ", &save); kv;
 	     kv = strtok_r(NULL, " ", &save)) {
@@ -96,7 +106,7 @@ static void record_begin(struct results *r, struct json *j, const char *variant,
 	json_str(j, "metric", metric);
 	json_str(j, "unit", unit);
 	json_int(j, "time", (long long)time(NULL));
-	if (r->params[0])
+	if (r->params[0] || r->base_params[0])
 		record_params(r, j);
 }
 

@@ -19,6 +19,7 @@ struct results {
 	struct host_facts host;
 	int timing_comparable; /* 0 under emulation (TCG), from the runner */
 	char params[256]; /* "key=value ..." for the records that follow */
+	char base_params[64]; /* for every record, before those */
 	char path[PATH_MAX]; /* results.jsonl, for messages */
 };
 
@@ -43,6 +44,9 @@ void results_count(struct results *r, const char *variant, const char *metric,
  * that plots and comparisons can use them as axes.
  */
 void results_params(struct results *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Params of every record of the run (the harness's, e.g. the placement). */
+void results_base_params(struct results *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /*
  * Summarizes (and sorts) @samples: n, min, p50, p90, p99, max, mean; the

@@ -87,12 +87,18 @@ struct injector {
 
 struct ctx {
 	struct options o;
-	int cpus[CPU_SETSIZE], nr_cpus;
+	/*
+	 * --placement: the idle guests on A's first CPU; "others" (the storm
+	 * in "different", the injectors) the rest of A (same-node) or B
+	 * (cross-node).  One CPU: everything shares it (has_other false).
+	 */
+	int idle_cpu, nr_cpus;
+	struct placement_group others;
+	bool has_other, cross_node;
 	struct guest_vm storm, idle[ISO_IDLE];
 	struct injector inj[ISO_MAX_INJECTORS];
 	int nr_inj;
 	_Atomic bool injecting, hogging;
-	int inj_cpus[CPU_SETSIZE], nr_inj_cpus;
 	struct results *res;
 	struct harness *h;
 	const char *stage;
@@ -394,7 +400,7 @@ static void injectors_start(struct ctx *c, int n, double rate)
 					    injector_thread, &c->inj[i]),
 			    "pthread_create");
 		placement_pin(c->inj[i].thread,
-			      placement_spread(c->inj_cpus, c->nr_inj_cpus, i));
+			      placement_spread(&c->others, i));
 	}
 }
 
@@ -668,19 +674,15 @@ static void record_storm(struct ctx *c, const char *variant,
  */
 static void place(struct ctx *c, bool same)
 {
-	/* One CPU: everything shares it (only "same" runs). */
-	const int *others = c->nr_cpus > 1 ? c->cpus + 1 : c->cpus;
-	int nr_others = c->nr_cpus > 1 ? c->nr_cpus - 1 : 1, i;
+	int i;
 
 	for (i = 0; i < ISO_IDLE; i++)
 		if (c->idle[i].present)
-			placement_pin(c->idle[i].thread[0], c->cpus[0]);
+			placement_pin(c->idle[i].thread[0], c->idle_cpu);
 	for (i = 0; i < c->storm.nr_vcpus; i++)
 		placement_pin(c->storm.thread[i],
-			      same ? c->cpus[0] :
-				     placement_spread(others, nr_others, i));
-	memcpy(c->inj_cpus, others, nr_others * sizeof(int));
-	c->nr_inj_cpus = nr_others;
+			      same ? c->idle_cpu :
+				     placement_spread(&c->others, i));
 }
 
 static bool phase_sane(struct ctx *c, const struct phase *p, bool storm,
@@ -770,13 +772,13 @@ static void run_scaling(struct ctx *c)
 
 	c->stage = "scaling";
 	watchdog_stage("scaling");
-	place(c, c->nr_cpus < 2);
+	place(c, !c->has_other);
 	for (s = 0; s < c->o.scaling.n; s++) {
 		int k = c->o.scaling.v[s];
 
 		run_phase(c, &p, k, 0);
 		record_storm(c, "scaling", &p,
-			     c->nr_cpus < 2 ? "same" : "different", "max",
+			     c->has_other ? "different" : "same", "max",
 			     p.injections_per_s, k);
 		ok &= p.storm_irqs_per_s > 0;
 		n += snprintf(
@@ -830,7 +832,7 @@ static void run_control(struct ctx *c)
 	c->hogging = true;
 	TEST_ASSERT(!pthread_create(&hog, NULL, hog_thread, c),
 		    "pthread_create");
-	placement_pin(hog, c->cpus[0]);
+	placement_pin(hog, c->idle_cpu);
 	run_phase(c, &p, 0, 0);
 	c->hogging = false;
 	pthread_join(hog, NULL);
@@ -918,9 +920,22 @@ static void plan(struct harness *h)
 
 static const char *unmet(struct harness *h)
 {
-	(void)h;
-	ctx.nr_cpus = placement_cpus(ctx.cpus, CPU_SETSIZE);
-	return ctx.nr_cpus > 0 ? NULL : "no CPU to run on";
+	struct ctx *c = &ctx;
+
+	if (h->unplaced[0])
+		return NULL; /* every case SKIPs with the reason */
+	if (!h->a.nr_cpus)
+		return "no CPU to run on";
+	c->idle_cpu = h->a.cpus[0];
+	c->cross_node = strcmp(h->placement, "same-node");
+	c->others = h->b;
+	if (!c->cross_node && h->a.nr_cpus > 1) {
+		c->others.cpus++;
+		c->others.nr_cpus--;
+	}
+	c->has_other = c->cross_node || h->a.nr_cpus > 1;
+	c->nr_cpus = h->a.nr_cpus + (c->cross_node ? h->b.nr_cpus : 0);
+	return NULL;
 }
 
 static void describe(struct harness *h, char *buf, size_t size)
@@ -956,10 +971,17 @@ static void run(struct harness *h)
 	for (i = 0; i < ISO_IDLE; i++)
 		vm_wait_ready(&c->idle[i]);
 
-	if (harness_wanted(h, "same"))
-		run_placement(c, true);
+	if (harness_wanted(h, "same")) {
+		if (c->cross_node)
+			report_skip(
+				h, "same", "verdict",
+				"cross-node: the storm vCPUs are on node %d, never on the idle vCPUs' CPU",
+				c->others.node);
+		else
+			run_placement(c, true);
+	}
 	if (harness_wanted(h, "different")) {
-		if (c->nr_cpus < 2)
+		if (!c->has_other)
 			report_skip(
 				h, "different", "verdict",
 				"one CPU available: no other CPU for the storm");
@@ -969,7 +991,7 @@ static void run(struct harness *h)
 	if (harness_wanted(h, "scaling"))
 		run_scaling(c);
 	if (harness_wanted(h, "control")) {
-		if (c->nr_cpus < 2)
+		if (!c->has_other)
 			report_skip(
 				h, "control", "control",
 				"one CPU available: the hog would share it with the injector-free storm VM");
@@ -1011,6 +1033,7 @@ static const struct test_descriptor test = {
 					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
 					      {} },
 	.timeout = 600,
+	.placement = true,
 	.plan = plan,
 	.unmet = unmet,
 	.describe = describe,
