@@ -1092,7 +1092,8 @@ static void report_pi(struct harness *h, const struct pi_facts *f,
 		results_count(res, "posted_interrupts.detect",
 			      "kvm_pi_irte_update", "count", irte_updates);
 	if (!pi_graph.open)
-		results_skip(res, "posted_interrupts.pi_wakeup_handler_duration",
+		results_skip(res,
+			     "posted_interrupts.pi_wakeup_handler_duration",
 			     "pi_wakeup_handler_duration", f->handler_why);
 	results_params(res, NULL);
 	if (harness_wanted(h, "posted_interrupts.detect"))
