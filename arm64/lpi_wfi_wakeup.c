@@ -275,8 +275,7 @@ static void start_vcpus(struct run *r)
 		TEST_ASSERT(!pthread_create(&r->vcpu_thread[k], NULL,
 					    vcpu_thread, r->its.vcpu[k]),
 			    "pthread_create");
-		placement_pin(r->vcpu_thread[k],
-			      placement_spread(r->cpus, k));
+		placement_pin(r->vcpu_thread[k], placement_spread(r->cpus, k));
 	}
 	watchdog_stage("guest set-up (GIC, ITS mappings)");
 	pthread_barrier_wait(&r->ready);

@@ -38,8 +38,7 @@ out, sent, secs, place, pcpus = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]
 peer = sent / secs
 recs = [json.loads(l) for l in open(out + "/results.jsonl")]
 def cell(metric):
-    return next(r for r in recs if r["variant"] == f"ipi.rr.poll-on.p{pcpus}" and
-                r.get("params", {}).get("vcpus") == 2 and r["metric"] == metric)
+    return next(r for r in recs if r["variant"] == f"ipi.rr.poll-on.p{pcpus}.m2" and r["metric"] == metric)
 r, lat = cell("wakeups_per_sec"), cell("wakeup_latency")
 ours = r["value"]
 ratio = ours / peer if peer else float("nan")

@@ -2,9 +2,10 @@
 """A run's results folder as metrics, and the test table's metric entries.
 
 One metric = one (test, variant, metric, params) identity; params are part
-of it, so halt_wakeup's "vcpus=64 source=ipi" and "vcpus=8 source=ipi" are
-two metrics.  Kinds: "samples" (raw samples + summary), "count" (a number),
-"text" (verdicts, control results), "skipped" (value null + reason).
+of it, so two records of one variant that differ in a param
+(inject_isolation's "rate=1000" and "rate=10000") are two metrics.  Kinds:
+"samples" (raw samples + summary), "count" (a number), "text" (verdicts,
+control results), "skipped" (value null + reason).
 
 Bad input raises BadInput("FILE:LINE: why"); the commands print it and exit 2.
 """
