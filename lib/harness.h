@@ -160,8 +160,8 @@ void __attribute__((noreturn, format(printf, 4, 5)))
 report_bail_out(struct harness *h, const char *variant,
 		const struct verdict_kind *v, const char *fmt, ...);
 /*
- * Every case not reported yet SKIPs with the reason (metric "control" for
- * "control" and "control.*", else "verdict").
+ * Every case not reported yet SKIPs with the reason (metric "control" for a
+ * name with the token "control", else "verdict").
  */
 void report_skip_rest(struct harness *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

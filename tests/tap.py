@@ -26,20 +26,25 @@ def ktap_names(ktap):
     return [m.group(1) for m in re.finditer(r"^(?:not )?ok \d+ (\S+)", ktap, re.M)]
 
 
-def check_names(ktap, recs, what):
+def names_problem(ktap, recs):
     """KTAP names equal the records' variants (lib/harness.h): every result
     has records under its name, and every record's variant is a result's
-    name or lies under one ("same" owns "same.periodic")."""
+    name or lies under one ("same" owns "same.periodic").  "" if so, else
+    what is wrong."""
     names = ktap_names(ktap)
     variants = {r["variant"] for r in recs}
     unrecorded = [n for n in names if n not in variants]
     orphans = sorted(v for v in variants
                      if not any(v == n or v.startswith(n + ".") for n in names))
-    check(names and not unrecorded and not orphans,
-          f"{what}: {len(names)} KTAP names are the records' variants"
-          + (f"; no record: {unrecorded[:5]}" if unrecorded else "")
-          + (f"; no KTAP line: {orphans[:5]}" if orphans else ""))
+    return ("no KTAP result" if not names else "") + \
+        (f"no record: {unrecorded[:5]} " if unrecorded else "") + \
+        (f"no KTAP line: {orphans[:5]}" if orphans else "")
 
+
+def check_names(ktap, recs, what):
+    problem = names_problem(ktap, recs)
+    check(not problem, f"{what}: {len(ktap_names(ktap))} KTAP names are the records' variants"
+          + (f"; {problem}" if problem else ""))
 
 def numa_nodes():
     """NUMA nodes with a CPU this process may use (sysfs, which libnuma
@@ -76,3 +81,21 @@ def check_cross_node(ktap_path, jsonl_path, rc, what):
         check(rc in (0, 4) and results and placed and not [line for line in results if line.startswith("not ok")],
               f"{what} --placement cross-node on {numa_nodes()} nodes: ran, records say cross-node (exit {rc})")
     check_names(ktap, recs, f"{what} --placement cross-node")
+
+
+if __name__ == "__main__":
+    # tap.py names KTAP RESULTS.JSONL TEST: the check for shell tests
+    # (exit 0 if it holds, else 1 with what is wrong on stdout).
+    import json
+    if len(sys.argv) != 5 or sys.argv[1] != "names":
+        sys.exit("usage: tap.py names KTAP RESULTS.JSONL TEST")
+    try:
+        ktap = open(sys.argv[2]).read()
+        recs = [r for r in map(json.loads, open(sys.argv[3])) if r["test"] == sys.argv[4]]
+    except (OSError, ValueError) as e:
+        print(e)
+        sys.exit(1)
+    problem = names_problem(ktap, recs)
+    if problem:
+        print(problem)
+    sys.exit(1 if problem else 0)
