@@ -587,29 +587,17 @@ static void describe(struct harness *h, char *buf, size_t size)
 		opt_vcpus, opt_lpis, opt_lost_after, tsc_hz());
 }
 
-static const struct test_descriptor test = {
-	.name = "lpi_wfi_wakeup",
-	.options =
-		(const struct harness_option[]){
-			{ "lpis", OPT_UINT, &opt_lpis, 1, 1000000,
-			  .help = "LPIs per vCPU" },
-			{ "vcpus", OPT_UINT, &opt_vcpus, 1, ITS_VM_MAX_VCPUS,
-			  .help = "vCPUs blocking in WFI" },
-			{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
-			  .help = "seconds after which an unhandled LPI is lost" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
-					      {} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run_case = run_case,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "lpis", OPT_UINT, &opt_lpis, 1, 1000000, .help = "LPIs per vCPU" },
+	{ "vcpus", OPT_UINT, &opt_vcpus, 1, ITS_VM_MAX_VCPUS,
+	  .help = "vCPUs blocking in WFI" },
+	{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
+	  .help = "seconds after which an unhandled LPI is lost" },
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "lpi_wfi_wakeup", .options = options,
+	     HARNESS_CAPS(KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD,
+			  KVM_CAP_IRQ_ROUTING),
+	     .timeout = 300, .plan = plan, .describe = describe,
+	     .run_case = run_case, .dump = dump_run);

@@ -375,12 +375,26 @@ static void host_line(struct harness *h)
 		     tail[0] ? "; " : "", tail);
 }
 
+/* The @i-th name of "KVM_CAP_A, KVM_CAP_B" (HARNESS_CAPS()'s text). */
+static const char *cap_name(const char *names, int i, char *buf, size_t size)
+{
+	size_t len;
+
+	while (i-- && names)
+		names = strchr(names, ',') ? strchr(names, ',') + 1 : NULL;
+	if (!names)
+		return "a capability";
+	names += strspn(names, " \t\n");
+	len = strcspn(names, ", \t\n");
+	snprintf(buf, size, "%.*s", (int)len, names);
+	return buf;
+}
+
 int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 {
 	struct harness h = { .d = d,
 			     .timeout = d->timeout,
 			     .placement = placement_names[0] };
-	const struct harness_cap *cap;
 	const char *why;
 	char buf[256];
 	bool list = false;
@@ -400,9 +414,11 @@ int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 	why = kvm_unusable(buf, sizeof(buf));
 	if (why)
 		return skip_all(&h, "%s", why);
-	for (cap = d->caps; cap && cap->name; cap++)
-		if (!kvm_has_cap(cap->cap))
-			return skip_all(&h, "this KVM lacks %s", cap->name);
+	for (i = 0; i < d->nr_caps; i++)
+		if (!kvm_has_cap(d->caps[i]))
+			return skip_all(&h, "this KVM lacks %s",
+					cap_name(d->cap_names, i, buf,
+						 sizeof(buf)));
 	place(&h);
 	why = d->unmet ? d->unmet(&h) : NULL;
 	if (why)

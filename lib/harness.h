@@ -53,14 +53,15 @@ struct harness_option {
 	const char *help;
 };
 
-struct harness_cap {
-	long cap;
-	const char *name;
-};
-#define HARNESS_CAP(c) \
-	{              \
-		c, #c  \
-	}
+/*
+ * The KVM capabilities a program needs, as descriptor fields:
+ * HARNESS_CAPS(KVM_CAP_IRQFD, KVM_CAP_SIGNAL_MSI); their names, for the
+ * SKIP line, are the macro's text.
+ */
+#define HARNESS_CAPS(...)                                                \
+	.caps = (const long[]){ __VA_ARGS__ },                           \
+	.nr_caps = sizeof((const long[]){ __VA_ARGS__ }) / sizeof(long), \
+	.cap_names = #__VA_ARGS__
 
 /*
  * One KTAP result of the plan: what --list prints and --variant selects.
@@ -88,8 +89,10 @@ struct harness;
 struct test_descriptor {
 	const char *name;
 	const struct harness_option *options; /* { } ends it */
-	/* KVM capabilities the program needs; { } ends it. */
-	const struct harness_cap *caps;
+	/* KVM capabilities the program needs: HARNESS_CAPS(). */
+	const long *caps;
+	int nr_caps;
+	const char *cap_names; /* "KVM_CAP_A, KVM_CAP_B" */
 	unsigned long timeout; /* default watchdog seconds */
 	/*
 	 * --placement same-node|cross-node (lib/placement.h): h->a and h->b
@@ -132,6 +135,16 @@ struct harness {
 
 /* The program's main(): returns the kselftest exit status. */
 int harness_main(const struct test_descriptor *d, int argc, char *argv[]);
+/*
+ * A program's descriptor and main() in one: HARNESS_MAIN(.name = "x",
+ * .options = options, HARNESS_CAPS(...), .run_case = run_case, ...).
+ */
+#define HARNESS_MAIN(...)                                                   \
+	static const struct test_descriptor harness_test = { __VA_ARGS__ }; \
+	int main(int argc, char *argv[])                                    \
+	{                                                                   \
+		return harness_main(&harness_test, argc, argv);             \
+	}
 
 /* Bad input: "NAME: what" on stderr, exit 2.  @fmt is printf's. */
 void __attribute__((noreturn, format(printf, 2, 3)))

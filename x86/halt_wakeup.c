@@ -1392,48 +1392,30 @@ static void run(struct harness *h)
 	ftrace_graph_close(&pi_graph);
 }
 
-static const struct test_descriptor test = {
-	.name = "halt_wakeup",
-	.options =
-		(const struct harness_option[]){
-			{ "vcpus", OPT_LIST, &config.vcpus, 2,
-			  HALT_WAKEUP_MAX_TARGETS,
-			  .help = "vCPUs per VM (vCPU 0 wakes, the rest halt)" },
-			{ "pcpus", OPT_LIST, &config.pcpus, 1, MAX_CPUS,
-			  .help = "physical CPUs the vCPUs are pinned on" },
-			{ "sources", OPT_NAMES, config.source,
-			  .choices = source_names,
-			  .help = "how the wakeup is sent" },
-			{ "orders", OPT_NAMES, config.order,
-			  .choices = order_names,
-			  .help = "order of the targets" },
-			{ "halt-poll", OPT_NAMES, config.poll,
-			  .choices = poll_names, .help = "halt polling" },
-			{ "wakes", OPT_UINT, &config.wakes, 1,
-			  HALT_WAKEUP_MAX_ROUNDS, .help = "wakeups per cell" },
-			{ "wake-timeout-ms", OPT_UINT, &config.wake_timeout_ms,
-			  1, 600000, .help = "after this a wakeup is lost" },
-			{ "seed", OPT_UINT, &config.seed, 0, ~0ul,
-			  .help = "seed of the random order and the bootstrap" },
-			{ "inject-lost-wakeup", OPT_UINT, &config.inject_lost,
-			  1, ~0ul,
-			  .help = "drop this round of the first cell (tests the test)" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_X2APIC_API),
-					      HARNESS_CAP(KVM_CAP_HALT_POLL),
-					      {} },
-	.timeout = 600,
-	.placement = true,
-	.plan = plan,
-	.unmet = unmet,
-	.describe = describe,
-	.run = run,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "vcpus", OPT_LIST, &config.vcpus, 2, HALT_WAKEUP_MAX_TARGETS,
+	  .help = "vCPUs per VM (vCPU 0 wakes, the rest halt)" },
+	{ "pcpus", OPT_LIST, &config.pcpus, 1, MAX_CPUS,
+	  .help = "physical CPUs the vCPUs are pinned on" },
+	{ "sources", OPT_NAMES, config.source, .choices = source_names,
+	  .help = "how the wakeup is sent" },
+	{ "orders", OPT_NAMES, config.order, .choices = order_names,
+	  .help = "order of the targets" },
+	{ "halt-poll", OPT_NAMES, config.poll, .choices = poll_names,
+	  .help = "halt polling" },
+	{ "wakes", OPT_UINT, &config.wakes, 1, HALT_WAKEUP_MAX_ROUNDS,
+	  .help = "wakeups per cell" },
+	{ "wake-timeout-ms", OPT_UINT, &config.wake_timeout_ms, 1, 600000,
+	  .help = "after this a wakeup is lost" },
+	{ "seed", OPT_UINT, &config.seed, 0, ~0ul,
+	  .help = "seed of the random order and the bootstrap" },
+	{ "inject-lost-wakeup", OPT_UINT, &config.inject_lost, 1, ~0ul,
+	  .help = "drop this round of the first cell (tests the test)" },
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "halt_wakeup", .options = options,
+	     HARNESS_CAPS(KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD, KVM_CAP_X2APIC_API,
+			  KVM_CAP_HALT_POLL),
+	     .timeout = 600, .placement = true, .plan = plan, .unmet = unmet,
+	     .describe = describe, .run = run, .dump = dump_run);

@@ -1005,43 +1005,27 @@ static void run(struct harness *h)
 		vm_stop(&c->idle[i]);
 }
 
-static const struct test_descriptor test = {
-	.name = "inject_isolation",
-	.options =
-		(const struct harness_option[]){
-			{ "rates", OPT_LIST, &ctx.o.rates, 1, 100000000,
-			  .word = "max",
-			  .help = "MSIs per second in all, 'max' = flat out" },
-			{ "injectors", OPT_UINT, &ctx.o.injectors, 1,
-			  ISO_MAX_INJECTORS,
-			  .help = "injector threads of the rate phases" },
-			{ "scaling", OPT_LIST, &ctx.o.scaling, 1,
-			  ISO_MAX_INJECTORS,
-			  .help = "injector thread counts, flat out" },
-			{ "storm-vcpus", OPT_UINT, &ctx.o.storm_vcpus, 1,
-			  INJECT_ISOLATION_MAX_STORM_VCPUS,
-			  .help = "vCPUs of the storm guest" },
-			{ "phase-ms", OPT_UINT, &ctx.o.phase_ms, 100, 60000,
-			  .help = "length of a phase" },
-			{ "window-ms", OPT_UINT, &ctx.o.window_ms, 10, 10000,
-			  .help = "sampling window" },
-			{ "period-us", OPT_UINT, &ctx.o.period_us, 100, 100000,
-			  .help = "idle guests' timer period" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
-					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      {} },
-	.timeout = 600,
-	.placement = true,
-	.plan = plan,
-	.unmet = unmet,
-	.describe = describe,
-	.run = run,
-	.dump = dump_ctx,
+static const struct harness_option options[] = {
+	{ "rates", OPT_LIST, &ctx.o.rates, 1, 100000000, .word = "max",
+	  .help = "MSIs per second in all, 'max' = flat out" },
+	{ "injectors", OPT_UINT, &ctx.o.injectors, 1, ISO_MAX_INJECTORS,
+	  .help = "injector threads of the rate phases" },
+	{ "scaling", OPT_LIST, &ctx.o.scaling, 1, ISO_MAX_INJECTORS,
+	  .help = "injector thread counts, flat out" },
+	{ "storm-vcpus", OPT_UINT, &ctx.o.storm_vcpus, 1,
+	  INJECT_ISOLATION_MAX_STORM_VCPUS,
+	  .help = "vCPUs of the storm guest" },
+	{ "phase-ms", OPT_UINT, &ctx.o.phase_ms, 100, 60000,
+	  .help = "length of a phase" },
+	{ "window-ms", OPT_UINT, &ctx.o.window_ms, 10, 10000,
+	  .help = "sampling window" },
+	{ "period-us", OPT_UINT, &ctx.o.period_us, 100, 100000,
+	  .help = "idle guests' timer period" },
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "inject_isolation", .options = options,
+	     HARNESS_CAPS(KVM_CAP_IRQFD, KVM_CAP_IRQ_ROUTING,
+			  KVM_CAP_SIGNAL_MSI),
+	     .timeout = 600, .placement = true, .plan = plan, .unmet = unmet,
+	     .describe = describe, .run = run, .dump = dump_ctx);

@@ -649,28 +649,15 @@ static void describe(struct harness *h, char *buf, size_t size)
 	snprintf(buf, size, "%lu reuses of V per variant", opt_reuses);
 }
 
-static const struct test_descriptor test = {
-	.name = "ioapic_eoi_reuse",
-	.options =
-		(const struct harness_option[]){
-			{ "reuses", OPT_UINT, &opt_reuses, 1, 10000000,
-			  .help = "reuses of V after the reprogram" },
-			{ "irqchip", OPT_CHOICE, &opt_irqchip,
-			  .choices = irqchip_choices,
-			  .help = "IOAPIC in userspace (split), in-kernel, or both" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SPLIT_IRQCHIP),
-					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
-					      {} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run_case = run_case,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "reuses", OPT_UINT, &opt_reuses, 1, 10000000,
+	  .help = "reuses of V after the reprogram" },
+	OPT_IRQCHIP(opt_irqchip),
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "ioapic_eoi_reuse", .options = options,
+	     HARNESS_CAPS(KVM_CAP_SPLIT_IRQCHIP, KVM_CAP_SIGNAL_MSI,
+			  KVM_CAP_IRQ_ROUTING),
+	     .timeout = 300, .plan = plan, .describe = describe,
+	     .run_case = run_case, .dump = dump_run);

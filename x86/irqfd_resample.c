@@ -938,33 +938,20 @@ static void describe(struct harness *h, char *buf, size_t size)
 		 opt.events, opt.loops, opt.stall_ms);
 }
 
-static const struct test_descriptor test = {
-	.name = "irqfd_resample",
-	.options =
-		(const struct harness_option[]){
-			{ "events", OPT_UINT, &opt.events, 2, 10000000,
-			  .help = "level events per variant" },
-			{ "loops", OPT_UINT, &opt.loops, 1, 1000000,
-			  .help = "lifecycle loops" },
-			{ "stall-ms", OPT_UINT, &opt.stall_ms, 10, 600000,
-			  .help = "how long a withheld re-assert may stall" },
-			{ "seed", OPT_UINT, &opt.seed, 0, ~0ul,
-			  .help = "seed of the random event pattern" },
-			{ "irqchip", OPT_CHOICE, &opt_irqchip,
-			  .choices = irqchip_choices,
-			  .help = "IOAPIC in userspace (split), in-kernel, or both" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      {} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run_case = run_case,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "events", OPT_UINT, &opt.events, 2, 10000000,
+	  .help = "level events per variant" },
+	{ "loops", OPT_UINT, &opt.loops, 1, 1000000,
+	  .help = "lifecycle loops" },
+	{ "stall-ms", OPT_UINT, &opt.stall_ms, 10, 600000,
+	  .help = "how long a withheld re-assert may stall" },
+	{ "seed", OPT_UINT, &opt.seed, 0, ~0ul,
+	  .help = "seed of the random event pattern" },
+	OPT_IRQCHIP(opt_irqchip),
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "irqfd_resample", .options = options,
+	     HARNESS_CAPS(KVM_CAP_IRQFD, KVM_CAP_SIGNAL_MSI), .timeout = 300,
+	     .plan = plan, .describe = describe, .run_case = run_case,
+	     .dump = dump_run);
