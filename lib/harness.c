@@ -212,9 +212,10 @@ static void usage(const struct harness *h)
 
 static void parse(struct harness *h, int argc, char *argv[], bool *list)
 {
-	static const struct harness_option timeout = {
-		"timeout", OPT_UINT, NULL, 1, 86400, .help = "seconds"
+	const struct harness_option timeout = {
+		"timeout", OPT_UINT, &h->timeout, 1, 86400, .help = "seconds"
 	};
+	struct harness_option placement = placement_option;
 	struct option opts[MAX_OPTIONS + 6] = {};
 	const struct harness_option *o = h->d->options;
 	int n = 0, opt;
@@ -234,29 +235,22 @@ static void parse(struct harness *h, int argc, char *argv[], bool *list)
 		opts[n++] = (struct option){ "placement", required_argument,
 					     NULL, H_PLACEMENT };
 
+	placement.value = &h->placement;
 	opterr = 0; /* harness_bad_input() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case H_VARIANT:
 			h->filter = optarg;
 			break;
-		case H_TIMEOUT: {
-			struct harness_option t = timeout;
-
-			t.value = &h->timeout;
-			parse_value(h, &t, optarg);
+		case H_TIMEOUT:
+			parse_value(h, &timeout, optarg);
 			break;
-		}
 		case H_LIST:
 			*list = true;
 			break;
-		case H_PLACEMENT: {
-			struct harness_option p = placement_option;
-
-			p.value = &h->placement;
-			parse_value(h, &p, optarg);
+		case H_PLACEMENT:
+			parse_value(h, &placement, optarg);
 			break;
-		}
 		case H_HELP:
 			usage(h);
 			exit(0);

@@ -9,6 +9,7 @@
 #define IRQBENCH_RESULTS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/host.h"
@@ -37,6 +38,10 @@ void results_lost(struct results *r, const char *what, int err)
 	__attribute__((noreturn));
 void results_count(struct results *r, const char *variant, const char *metric,
 		   const char *unit, long long value);
+/* A count (unit "count") if @ok, else the metric SKIPs with @why. */
+void results_count_or_skip(struct results *r, const char *variant,
+			   const char *metric, bool ok, long long value,
+			   const char *why);
 /*
  * Scenario parameters (e.g. "vcpus=64 pcpus=2 source=ipi") attached, as a
  * "params" object, to every record written until the next call; NULL or ""

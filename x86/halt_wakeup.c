@@ -57,6 +57,7 @@
 #include "lib/stats.h"
 #include "lib/trace_counter.h"
 #include "lib/tsc.h"
+#include "lib/x86/vm.h"
 
 #define MAX_SIZES 16
 #define MAX_CPUS 64
@@ -731,11 +732,7 @@ static void create_vm(struct vmrun *r)
 	vm_enable_cap(r->vm, KVM_CAP_X2APIC_API,
 		      KVM_X2APIC_API_USE_32BIT_IDS |
 			      KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK);
-#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
-	vm_init_descriptor_tables(r->vm);
-	for (i = 0; i < r->m; i++)
-		vcpu_init_descriptor_tables(vcpus[i]);
-#endif
+	x86_vm_descriptor_tables(r->vm, vcpus, r->m);
 	vm_install_exception_handler(r->vm, HALT_WAKEUP_VECTOR,
 				     halt_wakeup_isr);
 	vm_install_exception_handler(r->vm, HALT_WAKEUP_STOP_VECTOR,
@@ -880,32 +877,19 @@ static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
 	results_count(res, variant, "wakeups_per_sec", "1/s", (long long)rate);
 	results_count(res, variant, "wall_time", "ns", ph->wall_ns);
 	for (s_i = 0; s_i < NR_STATS; s_i++)
-		if (r->t[0].stats_ok)
-			results_count(res, variant, stat_names[s_i], "count",
-				      ph->stat[s_i]);
-		else
-			results_skip(res, variant, stat_names[s_i],
-				     "no binary stats (KVM_GET_STATS_FD)");
-	if (r->wake_ok) {
-		results_count(res, variant, "kvm_vcpu_wakeup", "count",
-			      ph->wake_all);
+		results_count_or_skip(res, variant, stat_names[s_i],
+				      r->t[0].stats_ok, ph->stat[s_i],
+				      "no binary stats (KVM_GET_STATS_FD)");
+	results_count_or_skip(res, variant, "kvm_vcpu_wakeup", r->wake_ok,
+			      ph->wake_all, r->wake_why);
+	if (r->wake_ok)
 		results_count(res, variant, "kvm_vcpu_wakeup_waited", "count",
 			      ph->wake_waited);
-	} else {
-		results_skip(res, variant, "kvm_vcpu_wakeup", r->wake_why);
-	}
-	if (r->pi_ok)
-		results_count(res, variant, "kvm_pi_irte_update", "count",
-			      ph->pi_irte);
-	else
-		results_skip(res, variant, "kvm_pi_irte_update",
-			     r->pi_irte.why);
-	if (r->reinjected_ok)
-		results_count(res, variant, "wakeup_vector_reinjected", "count",
-			      ph->reinjected);
-	else
-		results_skip(res, variant, "wakeup_vector_reinjected",
-			     r->reinjected.why);
+	results_count_or_skip(res, variant, "kvm_pi_irte_update", r->pi_ok,
+			      ph->pi_irte, r->pi_irte.why);
+	results_count_or_skip(res, variant, "wakeup_vector_reinjected",
+			      r->reinjected_ok, ph->reinjected,
+			      r->reinjected.why);
 
 	ktap_comment(
 		&h->k,

@@ -45,6 +45,7 @@
 #include "lib/results.h"
 #include "lib/stats.h"
 #include "lib/tsc.h"
+#include "lib/x86/vm.h"
 
 #define ISO_STORM_VECTOR 0x40
 #define ISO_TIMER_VECTOR 0xec
@@ -180,6 +181,7 @@ static void *vcpu_thread(void *arg)
 	struct guest_vm *g = NULL;
 	struct ctx *c = current_ctx;
 	struct ucall uc;
+	uint64_t cmd;
 	int i;
 
 	for (i = 0; i < ISO_IDLE; i++)
@@ -188,23 +190,13 @@ static void *vcpu_thread(void *arg)
 	if (!g)
 		g = &c->storm;
 	g->tid[vcpu->id] = syscall(SYS_gettid);
-	for (;;) {
-		vcpu_run(vcpu);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_SYNC:
-			g->ready++;
-			continue;
-		case UCALL_DONE:
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			return NULL;
-		default:
-			TEST_FAIL("%s vCPU %d: unexpected exit %s", g->name,
-				  vcpu->id,
-				  exit_reason_str(vcpu->run->exit_reason));
-		}
+	while ((cmd = x86_vcpu_run(vcpu, &uc)) != UCALL_DONE) {
+		TEST_ASSERT(cmd == UCALL_SYNC, "%s vCPU %d: unexpected exit %s",
+			    g->name, vcpu->id,
+			    exit_reason_str(vcpu->run->exit_reason));
+		g->ready++;
 	}
+	return NULL;
 }
 
 static void vm_common(struct guest_vm *g, int nr_vcpus)
@@ -214,11 +206,7 @@ static void vm_common(struct guest_vm *g, int nr_vcpus)
 	irqchip_select(IRQCHIP_KERNEL);
 	g->vm = vm_create_with_vcpus(nr_vcpus, inject_isolation_guest, g->vcpu);
 	g->nr_vcpus = nr_vcpus;
-#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
-	vm_init_descriptor_tables(g->vm);
-	for (i = 0; i < nr_vcpus; i++)
-		vcpu_init_descriptor_tables(g->vcpu[i]);
-#endif
+	x86_vm_descriptor_tables(g->vm, g->vcpu, nr_vcpus);
 	for (i = 0; i < nr_vcpus; i++)
 		vm_install_exception_handler(g->vm, ISO_STORM_VECTOR + i,
 					     inject_isolation_storm_isr);
@@ -899,9 +887,56 @@ static struct ctx ctx = {
 	       .scaling = { { 1, 2, 4 }, 3 } },
 };
 
+static void run_same(struct ctx *c)
+{
+	run_placement(c, true);
+}
+
+static void run_different(struct ctx *c)
+{
+	run_placement(c, false);
+}
+
+static const char *storm_elsewhere(struct ctx *c)
+{
+	static char why[128];
+
+	snprintf(
+		why, sizeof(why),
+		"cross-node: the storm vCPUs are on node %d, never on the idle vCPUs' CPU",
+		c->others.node);
+	return c->cross_node ? why : NULL;
+}
+
+static const char *one_cpu_storm(struct ctx *c)
+{
+	return c->has_other ? NULL :
+			      "one CPU available: no other CPU for the storm";
+}
+
+static const char *one_cpu_hog(struct ctx *c)
+{
+	return c->has_other ?
+		       NULL :
+		       "one CPU available: the hog would share it with the injector-free storm VM";
+}
+
+/* The plan: each part, what it records its verdict as, when it cannot run. */
+static const struct part {
+	const char *name, *metric;
+	void (*run)(struct ctx *c);
+	const char *(*unrunnable)(struct ctx *c);
+} parts[] = {
+	{ "same", "verdict", run_same, storm_elsewhere },
+	{ "different", "verdict", run_different, one_cpu_storm },
+	{ "scaling", "verdict", run_scaling, NULL },
+	{ "control", "control", run_control, one_cpu_hog },
+};
+
 static void plan(struct harness *h)
 {
 	struct options *o = &ctx.o;
+	size_t i;
 
 	if (o->phase_ms / o->window_ms < 2)
 		harness_bad_input(
@@ -912,10 +947,8 @@ static void plan(struct harness *h)
 			h,
 			"--phase-ms/--period-us: more ticks per phase than the guest log holds (%d)",
 			INJECT_ISOLATION_RING);
-	harness_add_case(h, NULL, "same");
-	harness_add_case(h, NULL, "different");
-	harness_add_case(h, NULL, "scaling");
-	harness_add_case(h, NULL, "control");
+	for (i = 0; i < ARRAY_SIZE(parts); i++)
+		harness_add_case(h, &parts[i], "%s", parts[i].name);
 }
 
 static const char *unmet(struct harness *h)
@@ -971,32 +1004,14 @@ static void run(struct harness *h)
 	for (i = 0; i < ISO_IDLE; i++)
 		vm_wait_ready(&c->idle[i]);
 
-	if (harness_wanted(h, "same")) {
-		if (c->cross_node)
-			report_skip(
-				h, "same", "verdict",
-				"cross-node: the storm vCPUs are on node %d, never on the idle vCPUs' CPU",
-				c->others.node);
+	for (i = 0; i < h->nr_cases; i++) {
+		const struct part *pt = h->cases[i].data;
+		const char *why = pt->unrunnable ? pt->unrunnable(c) : NULL;
+
+		if (why)
+			report_skip(h, pt->name, pt->metric, "%s", why);
 		else
-			run_placement(c, true);
-	}
-	if (harness_wanted(h, "different")) {
-		if (!c->has_other)
-			report_skip(
-				h, "different", "verdict",
-				"one CPU available: no other CPU for the storm");
-		else
-			run_placement(c, false);
-	}
-	if (harness_wanted(h, "scaling"))
-		run_scaling(c);
-	if (harness_wanted(h, "control")) {
-		if (!c->has_other)
-			report_skip(
-				h, "control", "control",
-				"one CPU available: the hog would share it with the injector-free storm VM");
-		else
-			run_control(c);
+			pt->run(c);
 	}
 
 	c->stage = "teardown";
