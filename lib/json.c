@@ -120,12 +120,6 @@ void json_bool(struct json *j, const char *key, bool value)
 	emit(j, value ? "true" : "false");
 }
 
-void json_null(struct json *j, const char *key)
-{
-	emit_key(j, key);
-	emit(j, "null");
-}
-
 const char *json_text(const struct json *j)
 {
 	return j->overflow ? NULL : j->buf;
