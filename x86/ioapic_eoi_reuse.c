@@ -10,12 +10,14 @@
  * not come from the IOAPIC, every EOI of V exits; with it, at most one does.
  *
  * Counted exactly for the split irqchip (each such EOI is a
- * KVM_EXIT_IOAPIC_EOI to userspace, which also plays the IOAPIC); for the
- * in-kernel IOAPIC the exits are only distinct with APICv (EOI-induced
- * exits in kvm:kvm_exit).  A control keeps the route on vCPU 0 and must
- * count one exit per reuse, or the counter is blind.  Every run checks the
- * precondition (V in service inside its ISR, seen by guest and host) and
- * reports not-provoked when it fails.
+ * KVM_EXIT_IOAPIC_EOI to userspace, which also plays the IOAPIC).  For the
+ * in-kernel IOAPIC the same EOI is a trip into kvm_ioapic_update_eoi(),
+ * which acks each pin with vector V (kvm:kvm_ack_irq, irqchip 2): those
+ * acks on vCPU 0's thread are the in-kernel count, with or without APICv;
+ * with APICv (VMX) the EOI-induced exits (kvm:kvm_exit) are recorded too.
+ * A control keeps the route on vCPU 0 and must count one per reuse, or the
+ * counter is blind.  Every run checks the precondition (V in service inside
+ * its ISR, seen by guest and host) and reports not-provoked when it fails.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -77,9 +79,16 @@ struct run {
 	bool remote_irr_after_eoi;
 	uint64_t vcpu0_exits_reuse;
 
-	struct trace_counter kvm_eoi, kvm_exit;
-	bool kvm_eoi_ok, kvm_exit_ok;
-	uint64_t kvm_eoi_events, kvm_exit_events;
+	struct trace_counter kvm_eoi;
+	bool kvm_eoi_ok;
+	uint64_t kvm_eoi_events;
+
+	/* In-kernel IOAPIC: vCPU 0's own events, opened on its thread. */
+	struct trace_counter ioapic_ack, kvm_exit;
+	bool ioapic_ack_ok, kvm_exit_ok;
+	uint64_t ioapic_ack_events, kvm_exit_events;
+	bool exits_countable; /* EOI-induced exits exist here (APICv, VMX) */
+	char exit_why[192]; /* why not, or why kvm:kvm_exit did not open */
 
 	struct kvm_stats vcpu0_stats;
 	bool vcpu0_stats_ok;
@@ -243,6 +252,8 @@ static void handle_stage(struct run *r, uint64_t stage)
 		r->exits_at_reuse_start = r->eoi_exits[0][v];
 		if (r->kvm_eoi_ok)
 			trace_counter_reset(&r->kvm_eoi);
+		if (r->ioapic_ack_ok)
+			trace_counter_reset(&r->ioapic_ack);
 		if (r->kvm_exit_ok)
 			trace_counter_reset(&r->kvm_exit);
 		if (r->vcpu0_stats_ok)
@@ -259,6 +270,9 @@ static void handle_stage(struct run *r, uint64_t stage)
 		r->exits_at_reuse_done = r->eoi_exits[0][v];
 		if (r->kvm_eoi_ok)
 			r->kvm_eoi_events = trace_counter_read(&r->kvm_eoi);
+		if (r->ioapic_ack_ok)
+			r->ioapic_ack_events =
+				trace_counter_read(&r->ioapic_ack);
 		if (r->kvm_exit_ok)
 			r->kvm_exit_events = trace_counter_read(&r->kvm_exit);
 		if (r->vcpu0_stats_ok &&
@@ -292,6 +306,8 @@ static void handle_mmio(struct run *r, struct kvm_run *run)
 	pthread_mutex_unlock(&r->lock);
 }
 
+static void open_vcpu0_counters(struct run *r);
+
 static void *vcpu_thread(void *arg)
 {
 	struct kvm_vcpu *vcpu = arg;
@@ -301,6 +317,9 @@ static void *vcpu_thread(void *arg)
 	struct ucall uc;
 	uint64_t cmd;
 
+	/* Before its first entry, so before the reuse phase it starts. */
+	if (idx == 0)
+		open_vcpu0_counters(r);
 	while ((cmd = x86_vcpu_run(vcpu, &uc)) != UCALL_DONE) {
 		if (cmd == UCALL_SYNC) {
 			handle_stage(r, uc.args[1]);
@@ -374,7 +393,7 @@ static bool in_kernel_exits_countable(const struct results *res, char *why,
 	if (!res->host.apicv) {
 		snprintf(
 			why, len,
-			"EOI exits not observable in-kernel without APICv (%s: every EOI traps)",
+			"no EOI-induced exits without APICv (%s: every EOI traps, counted in ioapic_acks)",
 			res->host.kvm_module);
 		return false;
 	}
@@ -388,23 +407,43 @@ static bool in_kernel_exits_countable(const struct results *res, char *why,
 	return true;
 }
 
-static void open_counters(struct run *r, const struct results *res, char *why,
-			  size_t len)
+static void open_counters(struct run *r, const struct results *res)
 {
 	char filter[64];
 
 	snprintf(filter, sizeof(filter), "vector == %d", EOI_VECTOR);
 	r->kvm_eoi_ok =
 		!trace_counter_open(&r->kvm_eoi, "kvm", "kvm_eoi", filter);
-	if (r->v->irqchip != IRQCHIP_KERNEL ||
-	    !in_kernel_exits_countable(res, why, len))
+	if (r->v->irqchip == IRQCHIP_KERNEL)
+		r->exits_countable = in_kernel_exits_countable(
+			res, r->exit_why, sizeof(r->exit_why));
+}
+
+/*
+ * The in-kernel counts, on vCPU 0's thread, which handles its EOIs (trapped
+ * or EOI-induced) and so fires both events: no other VM on the host counts.
+ */
+static void open_vcpu0_counters(struct run *r)
+{
+	pid_t tid = gettid();
+	char filter[64];
+
+	if (r->v->irqchip != IRQCHIP_KERNEL)
 		return;
-	snprintf(filter, sizeof(filter), "exit_reason == %d",
-		 VMX_EXIT_REASON_EOI_INDUCED);
-	r->kvm_exit_ok =
-		!trace_counter_open(&r->kvm_exit, "kvm", "kvm_exit", filter);
+	snprintf(filter, sizeof(filter), "irqchip == %d && pin == %d",
+		 KVM_IRQCHIP_IOAPIC, EOI_PIN);
+	r->ioapic_ack_ok = !trace_counter_open_tasks(
+		&r->ioapic_ack, "kvm", "kvm_ack_irq", filter, &tid, 1);
+	if (!r->exits_countable)
+		return;
+	/* VMX: the exit qualification (info1) of an EOI-induced exit is V. */
+	snprintf(filter, sizeof(filter), "exit_reason == %d && info1 == %d",
+		 VMX_EXIT_REASON_EOI_INDUCED, EOI_VECTOR);
+	r->kvm_exit_ok = !trace_counter_open_tasks(&r->kvm_exit, "kvm",
+						   "kvm_exit", filter, &tid, 1);
 	if (!r->kvm_exit_ok)
-		snprintf(why, len, "%s", r->kvm_exit.why);
+		snprintf(r->exit_why, sizeof(r->exit_why), "%s",
+			 r->kvm_exit.why);
 }
 
 static void run_vcpus(struct run *r)
@@ -423,7 +462,28 @@ static void run_vcpus(struct run *r)
 }
 
 /*
- * The control proves that the counter sees exits (eoi_control_sees_exits())
+ * What the verdict counted, for its reason: "100 EOI exits" (split), "100
+ * IOAPIC acks of pin 10" (in-kernel), with the EOI-induced exits where
+ * APICv makes them distinct.
+ */
+static const char *count_text(const struct run *r, uint64_t n, char *buf,
+			      size_t len)
+{
+	int used;
+
+	if (r->v->irqchip == IRQCHIP_SPLIT) {
+		snprintf(buf, len, "%lu EOI exits", n);
+		return buf;
+	}
+	used = snprintf(buf, len, "%lu IOAPIC acks of pin %d", n, EOI_PIN);
+	if (r->kvm_exit_ok && used > 0 && (size_t)used < len)
+		snprintf(buf + used, len - used, " (%lu EOI-induced exits)",
+			 r->kvm_exit_events);
+	return buf;
+}
+
+/*
+ * The control proves that the counter sees EOIs (eoi_control_sees_exits())
  * and, where V really was in service mid-ISR, that the EOI path works
  * (remote IRR cleared, the still-asserted line delivered again).  On a
  * platform that EOIs at delivery, level-triggered state is not the guest's
@@ -435,32 +495,35 @@ static void judge_control(struct harness *h, struct run *r,
 {
 	bool judge_eoi_path = o->in_service_guest && o->in_service_host;
 	const char *name = r->v->name;
+	char counted[96];
 
+	count_text(r, o->reuse_exits, counted, sizeof(counted));
 	if (judge_eoi_path && !redelivered)
 		report_control(h, name, false,
 			       "line not redelivered after EOI (remote IRR %d)",
 			       r->remote_irr_after_eoi);
 	else if (o->exits_measurable &&
 		 !eoi_control_sees_exits(o->reuse_exits, r->reuses))
-		report_control(
-			h, name, false,
-			"%lu EOI exits for %u reuses: the counter is blind",
-			o->reuse_exits, r->reuses);
+		report_control(h, name, false,
+			       "%s for %u reuses: the counter is blind",
+			       counted, r->reuses);
 	else if (!o->exits_measurable)
 		report_skip(h, name, "control", "%s", why);
 	else
-		report_control(h, name, true, "%lu EOI exits for %u reuses%s",
-			       o->reuse_exits, r->reuses,
+		report_control(h, name, true, "%s for %u reuses%s", counted,
+			       r->reuses,
 			       judge_eoi_path ? "; line redelivered" : "");
 }
 
-static void judge(struct harness *h, struct run *r, const char *why,
-		  uint64_t wall_ns)
+static void judge(struct harness *h, struct run *r, uint64_t wall_ns)
 {
 	struct results *res = &h->res;
 	const struct variant *v = r->v;
+	bool split = v->irqchip == IRQCHIP_SPLIT;
 	uint64_t reuse_exits = r->exits_at_reuse_done - r->exits_at_reuse_start;
-	bool measurable = v->irqchip == IRQCHIP_SPLIT || r->kvm_exit_ok;
+	/* Split: KVM_EXIT_IOAPIC_EOI; in-kernel: the IOAPIC's acks of the pin. */
+	bool measurable = split || r->ioapic_ack_ok;
+	const char *why = r->ioapic_ack.why;
 	bool redelivered = r->state->redelivered_peer ||
 			   r->state->redelivered_vcpu0;
 	struct eoi_observation o = {
@@ -481,23 +544,24 @@ static void judge(struct harness *h, struct run *r, const char *why,
 		.eoi_reached_ioapic = redelivered,
 		.exits_measurable = measurable,
 		.vector_left_routes = v->reprogram == REPROGRAM_VECTOR,
-		.reuse_exits = v->irqchip == IRQCHIP_SPLIT ? reuse_exits :
-							     r->kvm_exit_events,
+		.reuse_exits = split ? reuse_exits : r->ioapic_ack_events,
 		.reuses = r->reuses,
 	};
 	enum eoi_verdict verdict = eoi_verdict(&o);
 	const struct verdict_kind *kind = &eoi_verdict_kinds[verdict];
+	char counted[96];
 
+	count_text(r, o.reuse_exits, counted, sizeof(counted));
 	ktap_comment(
 		&h->k,
 		"%s: V=0x%x in service in ISR: guest %d host %d; first EOI exits %lu; "
-		"remote IRR after EOI %d; redelivered vcpu0 %u peer %u; reuse EOI exits %lu "
+		"remote IRR after EOI %d; redelivered vcpu0 %u peer %u; reuse: %s "
 		"of %u; kvm_eoi %lu; vCPU0 exits %lu",
 		v->name, EOI_VECTOR, o.in_service_guest, o.in_service_host,
 		r->first_eoi_exits, r->remote_irr_after_eoi,
 		r->state->redelivered_vcpu0, r->state->redelivered_peer,
-		o.reuse_exits, r->reuses, r->kvm_eoi_events,
-		r->vcpu0_exits_reuse);
+		measurable ? counted : "uncounted", r->reuses,
+		r->kvm_eoi_events, r->vcpu0_exits_reuse);
 
 	results_count(res, v->name, "reuses", "count", r->reuses);
 	results_count(res, v->name, "in_service_in_isr_guest", "bool",
@@ -510,11 +574,18 @@ static void judge(struct harness *h, struct run *r, const char *why,
 		      r->remote_irr_after_eoi);
 	results_count(res, v->name, "redelivered", "count",
 		      r->state->redelivered_peer + r->state->redelivered_vcpu0);
-	if (measurable)
+	if (split)
+		results_count(res, v->name, "eoi_exits", "count", reuse_exits);
+	else if (r->kvm_exit_ok)
 		results_count(res, v->name, "eoi_exits", "count",
-			      o.reuse_exits);
+			      r->kvm_exit_events);
 	else
-		results_skip(res, v->name, "eoi_exits", why);
+		results_skip(res, v->name, "eoi_exits", r->exit_why);
+	if (!split && r->ioapic_ack_ok)
+		results_count(res, v->name, "ioapic_acks", "count",
+			      r->ioapic_ack_events);
+	else if (!split)
+		results_skip(res, v->name, "ioapic_acks", why);
 	if (r->kvm_eoi_ok)
 		results_count(res, v->name, "kvm_eoi_events", "count",
 			      r->kvm_eoi_events);
@@ -548,19 +619,18 @@ static void judge(struct harness *h, struct run *r, const char *why,
 		break;
 	case VERDICT_STALE_EXITS:
 		report_verdict(h, v->name, kind,
-			       "%lu EOI exits for %u reuses of V (fix absent)",
-			       o.reuse_exits, r->reuses);
+			       "%s for %u reuses of V (fix absent)", counted,
+			       r->reuses);
 		break;
 	case VERDICT_FIXED:
-		report_verdict(h, v->name, kind,
-			       "%lu EOI exits for %u reuses of V",
-			       o.reuse_exits, r->reuses);
+		report_verdict(h, v->name, kind, "%s for %u reuses of V",
+			       counted, r->reuses);
 		break;
 	case VERDICT_UNAFFECTED:
 		report_verdict(
 			h, v->name, kind,
-			"%lu EOI exits for %u reuses of V; V left every route, so no kernel keeps it (says nothing about the fix)",
-			o.reuse_exits, r->reuses);
+			"%s for %u reuses of V; V left every route, so no kernel keeps it (says nothing about the fix)",
+			counted, r->reuses);
 		break;
 	case VERDICT_UNMEASURED:
 		report_verdict(h, v->name, kind, "%s; EOI path: %s", why,
@@ -568,10 +638,9 @@ static void judge(struct harness *h, struct run *r, const char *why,
 					     "no redelivery expected");
 		break;
 	case VERDICT_AMBIGUOUS:
-		report_verdict(
-			h, v->name, kind,
-			"%lu EOI exits for %u reuses: neither <= 1 nor about all",
-			o.reuse_exits, r->reuses);
+		report_verdict(h, v->name, kind,
+			       "%s for %u reuses: neither <= 1 nor about all",
+			       counted, r->reuses);
 		break;
 	}
 }
@@ -583,7 +652,6 @@ static void run_case(struct harness *h, const struct harness_case *c)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	const struct variant *v = c->data;
-	char why[192] = "";
 	uint64_t t0 = tsc_now();
 
 	TEST_ASSERT(r, "out of memory");
@@ -592,11 +660,12 @@ static void run_case(struct harness *h, const struct harness_case *c)
 	current_run = r;
 	watchdog_stage(v->name);
 	setup_vm(r);
-	open_counters(r, &h->res, why, sizeof(why));
+	open_counters(r, &h->res);
 	run_vcpus(r);
-	judge(h, r, why, tsc_to_ns(tsc_now() - t0));
+	judge(h, r, tsc_to_ns(tsc_now() - t0));
 
 	trace_counter_close(&r->kvm_eoi);
+	trace_counter_close(&r->ioapic_ack);
 	trace_counter_close(&r->kvm_exit);
 	if (r->vcpu0_stats_ok)
 		kvm_stats_close(&r->vcpu0_stats);

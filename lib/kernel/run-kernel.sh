@@ -275,7 +275,9 @@ start_qemu() {
 		args+=(-serial "file:$work/results.serial")
 	fi
 	echo "$QEMU ${args[*]}" >"$work/qemu.cmd"
-	setsid "$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
+	# --pdeathsig: a SIGKILL of this script, which no trap sees, takes
+	# QEMU down with it too.
+	setsid setpriv --pdeathsig KILL "$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
 	QEMU_PID=$!
 	STARTED_GROUPS+=("$QEMU_PID")
 }
@@ -318,8 +320,9 @@ wait_qemu() {
 	local t0=$SECONDS tailpid='' start
 	start=$(date +%s.%N)
 	if [ $quiet = 0 ]; then
-		# shellcheck disable=SC2016 # $1 is sh's
-		setsid sh -c 'tail -n +1 -F "$1" 2>/dev/null | sed -u "s/^/  | /"' sh "$out/qemu.log" &
+		# shellcheck disable=SC2016 # $1, $2 are sh's
+		# (tail --pid: it ends when this script does, even by SIGKILL; sed then)
+		setsid sh -c 'tail -n +1 -F --pid="$2" "$1" 2>/dev/null | sed -u "s/^/  | /"' sh "$out/qemu.log" $$ &
 		tailpid=$!
 		STARTED_GROUPS+=("$tailpid")
 	fi
