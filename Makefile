@@ -234,8 +234,16 @@ $(PEER_BINS): $(BUILD)/peer/%: $(SELFTESTS_OBJS) $(STRING_OBJS) $(BUILD)/selftes
 		$(firstword $(wildcard $(KVM_DIR)/x86_64/$*.c $(KVM_DIR)/x86/$*.c)) \
 		$(SELFTESTS_OBJS) $(STRING_OBJS) $(SELFTESTS_LDLIBS) -o $@
 
+# The LD_PRELOAD shim that counts both programs' VM exits the same way.
+EXITS_SHIM := $(BUILD)/peer/kvm_exits.so
+$(EXITS_SHIM): $(TOP)/lib/bench/kvm_exits_shim.c $(TOP)/lib/kvm_stats.c $(TOP)/lib/kvm_stats.h $(HDR)/include/linux/kvm.h
+	@mkdir -p $(@D)
+	$(quiet) CC $(@:$(BUILD)/%=%)
+	$(Q)$(CC) -O2 -fPIC -shared -D_GNU_SOURCE -I$(TOP) -I$(HDR)/include \
+		$(TOP)/lib/bench/kvm_exits_shim.c $(TOP)/lib/kvm_stats.c -ldl -o $@
+
 .PHONY: peers
-peers: $(PEER_BINS)
+peers: $(PEER_BINS) $(EXITS_SHIM)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

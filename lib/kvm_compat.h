@@ -35,6 +35,13 @@ void irqchip_select(enum irqchip_kind kind);
 const char *irqchip_name(enum irqchip_kind kind);
 /* The values of a program's --irqchip option, and which kinds they run. */
 extern const char *const irqchip_choices[];
+/* That option, for a harness options table (lib/harness.h). */
+#define OPT_IRQCHIP(choice)                                                       \
+	{                                                                         \
+		"irqchip", OPT_CHOICE, &(choice),                                 \
+			.choices = irqchip_choices,                               \
+			.help = "IOAPIC in userspace (split), in-kernel, or both" \
+	}
 bool irqchip_wanted(const char *choice, enum irqchip_kind kind);
 /* True once a memory region went through the pre-6.8 fallback. */
 bool compat_used_memory_region_v1(void);

@@ -50,6 +50,7 @@
 #include "lib/results.h"
 #include "lib/tsc.h"
 #include "lib/x86/lapic.h"
+#include "lib/x86/vm.h"
 
 /* An IOAPIC-only pin: GSIs >= 16 have no PIC route. */
 #define RS_GSI 20
@@ -385,27 +386,19 @@ static void *vcpu_thread(void *arg)
 {
 	struct run *r = arg;
 	struct ucall uc;
+	uint64_t cmd;
 
-	for (;;) {
-		vcpu_run(r->vcpu);
-		switch (get_ucall(r->vcpu, &uc)) {
-		case UCALL_SYNC:
-			if (uc.args[1] == IRQFD_RESAMPLE_READY)
-				r->ready = true;
-			else
-				r->in_service_host = lapic_vector_in_service(
-					r->vcpu, RS_VECTOR);
-			continue;
-		case UCALL_DONE:
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			return NULL;
-		default:
-			TEST_FAIL("%s: unexpected exit %s", r->v->name,
-				  exit_reason_str(r->vcpu->run->exit_reason));
-		}
+	while ((cmd = x86_vcpu_run(r->vcpu, &uc)) != UCALL_DONE) {
+		TEST_ASSERT(cmd == UCALL_SYNC, "%s: unexpected exit %s",
+			    r->v->name,
+			    exit_reason_str(r->vcpu->run->exit_reason));
+		if (uc.args[1] == IRQFD_RESAMPLE_READY)
+			r->ready = true;
+		else
+			r->in_service_host =
+				lapic_vector_in_service(r->vcpu, RS_VECTOR);
 	}
+	return NULL;
 }
 
 /* Guest TSC - host TSC, from the narrowest of a few bracketed reads. */
@@ -432,17 +425,11 @@ static void setup_vm(struct run *r)
 	struct irqfd_resample_params *p = &irqfd_resample_params;
 	int s;
 
-	irqchip_select(r->v->irqchip);
-	r->vm = vm_create_with_one_vcpu(&r->vcpu, irqfd_resample_guest);
-#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
-	vm_init_descriptor_tables(r->vm);
-	vcpu_init_descriptor_tables(r->vcpu);
-#endif
+	r->vm = x86_irqchip_vm_create(r->v->irqchip, &r->vcpu,
+				      irqfd_resample_guest);
 	vm_install_exception_handler(r->vm, RS_VECTOR, irqfd_resample_isr);
 	vm_install_exception_handler(r->vm, RS_KICK_VECTOR,
 				     irqfd_resample_kick_isr);
-	virt_pg_map(r->vm, APIC_DEFAULT_GPA, APIC_DEFAULT_GPA);
-	virt_pg_map(r->vm, IOAPIC_DEFAULT_GPA, IOAPIC_DEFAULT_GPA);
 	*p = (struct irqfd_resample_params){
 		.pin = RS_GSI,
 		.vector = RS_VECTOR,
@@ -1064,33 +1051,20 @@ static void describe(struct harness *h, char *buf, size_t size)
 		 opt.events, opt.loops, opt.stall_ms);
 }
 
-static const struct test_descriptor test = {
-	.name = "irqfd_resample",
-	.options =
-		(const struct harness_option[]){
-			{ "events", OPT_UINT, &opt.events, 2, 10000000,
-			  .help = "level events per variant" },
-			{ "loops", OPT_UINT, &opt.loops, 1, 1000000,
-			  .help = "lifecycle loops" },
-			{ "stall-ms", OPT_UINT, &opt.stall_ms, 10, 600000,
-			  .help = "how long a withheld re-assert may stall" },
-			{ "seed", OPT_UINT, &opt.seed, 0, ~0ul,
-			  .help = "seed of the random event pattern" },
-			{ "irqchip", OPT_CHOICE, &opt_irqchip,
-			  .choices = irqchip_choices,
-			  .help = "IOAPIC in userspace (split), in-kernel, or both" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      {} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run_case = run_case,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "events", OPT_UINT, &opt.events, 2, 10000000,
+	  .help = "level events per variant" },
+	{ "loops", OPT_UINT, &opt.loops, 1, 1000000,
+	  .help = "lifecycle loops" },
+	{ "stall-ms", OPT_UINT, &opt.stall_ms, 10, 600000,
+	  .help = "how long a withheld re-assert may stall" },
+	{ "seed", OPT_UINT, &opt.seed, 0, ~0ul,
+	  .help = "seed of the random event pattern" },
+	OPT_IRQCHIP(opt_irqchip),
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "irqfd_resample", .options = options,
+	     HARNESS_CAPS(KVM_CAP_IRQFD, KVM_CAP_SIGNAL_MSI), .timeout = 300,
+	     .plan = plan, .describe = describe, .run_case = run_case,
+	     .dump = dump_run);
