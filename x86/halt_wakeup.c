@@ -118,6 +118,7 @@ struct target {
 	int eventfd;
 	uint32_t sent; /* this phase */
 	uint32_t wakes_before;
+	uint32_t before_hlt_before, elsewhere_before;
 	uint64_t stat_before[NR_STATS];
 	/* halt_exits once its current halt has reached KVM (host sources). */
 	uint64_t halt_exits_need;
@@ -385,6 +386,8 @@ static void snapshot(struct vmrun *r)
 	for (i = 0; i < r->nr_targets; i++) {
 		r->t[i].sent = 0;
 		r->t[i].wakes_before = r->st->t[i].wakes;
+		r->t[i].before_hlt_before = r->st->t[i].isr_before_hlt;
+		r->t[i].elsewhere_before = r->st->t[i].isr_elsewhere;
 		read_stats(&r->t[i], r->t[i].stat_before);
 		r->t[i].halt_exits_need = r->t[i].stat_before[ST_HALT_EXITS];
 	}
@@ -657,6 +660,30 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
 	}
 }
 
+/*
+ * A failure says where the ISR entries of this phase interrupted the
+ * target, when that was not at its hlt (nested under QEMU TCG only).
+ */
+static void explain_failure(struct vmrun *r, struct phase *ph)
+{
+	uint32_t before = 0, elsewhere = 0;
+	size_t len = strlen(ph->fail);
+	int i;
+
+	for (i = 0; i < r->nr_targets; i++) {
+		before +=
+			r->st->t[i].isr_before_hlt - r->t[i].before_hlt_before;
+		elsewhere +=
+			r->st->t[i].isr_elsewhere - r->t[i].elsewhere_before;
+	}
+	if (!len || (!before && !elsewhere))
+		return;
+	snprintf(
+		ph->fail + len, sizeof(ph->fail) - len,
+		"; %u ISR entries interrupted sti;hlt before the hlt (the sti shadow was lost), %u elsewhere",
+		before, elsewhere);
+}
+
 static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 {
 	uint64_t t0, sent = 0;
@@ -692,6 +719,7 @@ static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 		pi_irte_counted = true;
 	}
 	check_phase(r, ph, sent);
+	explain_failure(r, ph);
 }
 
 /* ---- the VM ---------------------------------------------------------------- */
