@@ -42,6 +42,8 @@ struct halt_wakeup_target {
 	 * both impossible on hardware, counted to explain a failure.
 	 */
 	volatile uint32_t isr_before_hlt, isr_elsewhere;
+	/* The latest entry elsewhere: interrupted RIP and RFLAGS. */
+	volatile uint64_t elsewhere_rip, elsewhere_rflags;
 	/* Guest TSC just before the READY exit. */
 	volatile uint64_t ready_tsc;
 } __attribute__((aligned(64)));

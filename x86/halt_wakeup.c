@@ -72,6 +72,7 @@
 #define QUIET_DELAY_MS 300
 #define SETTLE_MS 1000
 #define BOOTSTRAP_ITERS 1000
+#define RFLAGS_IF (1ul << 9)
 
 enum source { SRC_IPI, SRC_IRQFD, SRC_SIGNAL_MSI, NR_SOURCES };
 enum order { ORDER_RR, ORDER_RANDOM, NR_ORDERS };
@@ -163,7 +164,7 @@ struct phase {
 	uint64_t wake_all, wake_waited, pi_irte;
 	/* Wakeup vectors KVM injected again after an exit cut delivery short. */
 	uint64_t reinjected;
-	char fail[320];
+	char fail[448];
 };
 
 /* Samples kept across VMs for the slope: [pcpus][source][poll][vcpus]. */
@@ -666,22 +667,29 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
  */
 static void explain_failure(struct vmrun *r, struct phase *ph)
 {
-	uint32_t before = 0, elsewhere = 0;
+	uint32_t before = 0, elsewhere = 0, n;
+	uint64_t rip = 0, rflags = 0;
 	size_t len = strlen(ph->fail);
 	int i;
 
 	for (i = 0; i < r->nr_targets; i++) {
 		before +=
 			r->st->t[i].isr_before_hlt - r->t[i].before_hlt_before;
-		elsewhere +=
-			r->st->t[i].isr_elsewhere - r->t[i].elsewhere_before;
+		n = r->st->t[i].isr_elsewhere - r->t[i].elsewhere_before;
+		if (n) {
+			rip = r->st->t[i].elsewhere_rip;
+			rflags = r->st->t[i].elsewhere_rflags;
+		}
+		elsewhere += n;
 	}
 	if (!len || (!before && !elsewhere))
 		return;
+	/* Where: as an offset from the ISR (same ELF in guest and host). */
 	snprintf(
 		ph->fail + len, sizeof(ph->fail) - len,
-		"; %u ISR entries interrupted sti;hlt before the hlt (the sti shadow was lost), %u elsewhere",
-		before, elsewhere);
+		"; %u ISR entries interrupted sti;hlt before the hlt (the sti shadow was lost), %u elsewhere (last at halt_wakeup_isr%+ld, IF %d)",
+		before, elsewhere, (long)(rip - (uint64_t)halt_wakeup_isr),
+		!!(rflags & RFLAGS_IF));
 }
 
 static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
@@ -1049,7 +1057,7 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 	uint64_t quiet_at = r->halted_tsc + tsc_hz() / 1000 * QUIET_DELAY_MS;
 	uint64_t retry_kicks = 0;
 	struct quiet q;
-	char why[320] = "", variant[96];
+	char why[448] = "", variant[96];
 	unsigned int bad_tsc = 0;
 	int i, first_bad = -1;
 
