@@ -870,6 +870,7 @@ static void destroy_vm(struct vmrun *r)
 	 * send it again to a target that has not left, rather than hang.
 	 */
 	for (i = 0; i < r->nr_targets; i++) {
+		unsigned long tries = 0;
 		struct timespec ts;
 
 		for (;;) {
@@ -879,6 +880,11 @@ static void destroy_vm(struct vmrun *r)
 			ts.tv_nsec %= 1000000000;
 			if (!pthread_timedjoin_np(r->t[i].thread, NULL, &ts))
 				break;
+			tries++;
+			TEST_ASSERT(
+				tries * 100 < r->c->wake_timeout_ms + 100,
+				"vCPU %d did not stop after %lu stop messages",
+				i + 1, tries);
 			signal_msi(r, i, HALT_WAKEUP_STOP_VECTOR);
 		}
 	}
