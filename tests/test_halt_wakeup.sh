@@ -13,9 +13,10 @@
 # IRQBENCH_KERNEL_TESTS=full, the same correctness checks inside a nested
 # Debian 6.12 guest too (real KVM, kvm_amd, under QEMU TCG; the test table's
 # nested sizes; ~15 s once cached).  Not by default: about 1 nested run in
-# 10 shows one host-sent MSI entering the target's ISR twice ("doubled
-# wakeup") while KVM re-injected nothing (kvm:kvm_inj_virq): suspected QEMU
-# TCG nested-SVM emulation, unexplained, and CI must not flake on it.
+# 5 shows one interrupt entering the target's ISR twice ("doubled wakeup"):
+# the second delivery interrupts the vector's IDT stub with IF=0 while KVM
+# re-injected nothing (kvm:kvm_inj_virq), QEMU TCG's nested SVM
+# (docs/halt_wakeup.md), and CI must not flake on it.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${IRQBENCH_BUILD:-$top/build}/x86/halt_wakeup
