@@ -36,6 +36,14 @@ void halt_wakeup_isr(struct ex_regs *regs)
 	struct halt_wakeup_target *t = (void *)regs->rbx;
 
 	t->isr_tsc = now;
+	/* 0xf4 = hlt: where the target takes its interrupts, or just past. */
+	if (*(volatile uint8_t *)regs->rip == 0xf4)
+		t->isr_before_hlt++;
+	else if (*(volatile uint8_t *)(regs->rip - 1) != 0xf4) {
+		t->elsewhere_rip = regs->rip;
+		t->elsewhere_rflags = regs->rflags;
+		t->isr_elsewhere++;
+	}
 	/* The waker reads isr_tsc once it sees the count move. */
 	barrier();
 	t->wakes++;

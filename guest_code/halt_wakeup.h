@@ -36,6 +36,14 @@ struct halt_wakeup_target {
 	/* wakes + 1 once the target is about to halt again (IF=0 until hlt). */
 	volatile uint32_t armed;
 	volatile uint32_t stop_seen;
+	/*
+	 * ISR entries that interrupted sti;hlt before the hlt ran (the
+	 * interrupt shadow of sti was lost), and entries at any other place:
+	 * both impossible on hardware, counted to explain a failure.
+	 */
+	volatile uint32_t isr_before_hlt, isr_elsewhere;
+	/* The latest entry elsewhere: interrupted RIP and RFLAGS. */
+	volatile uint64_t elsewhere_rip, elsewhere_rflags;
 	/* Guest TSC just before the READY exit. */
 	volatile uint64_t ready_tsc;
 } __attribute__((aligned(64)));

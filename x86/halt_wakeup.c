@@ -63,8 +63,17 @@
 #define MAX_CPUS 64
 #define CONTROL_WAKES 32
 #define QUIET_MS 20
+/*
+ * KVM kicks every vCPU of a VM about 100 ms after a vCPU's first entry
+ * (KVM_REQ_GLOBAL_CLOCK_UPDATE -> kvmclock_update_work, x86.c), and every
+ * 300 s (kvmclock_sync_work): a kick of a blocked vCPU counts halt_wakeup
+ * and nothing else.  The quiet window starts this long after the last
+ * target entered its halt, and is retried once when only halt_wakeup moved.
+ */
+#define QUIET_DELAY_MS 300
 #define SETTLE_MS 1000
 #define BOOTSTRAP_ITERS 1000
+#define RFLAGS_IF (1ul << 9)
 
 enum source { SRC_IPI, SRC_IRQFD, SRC_SIGNAL_MSI, NR_SOURCES };
 enum order { ORDER_RR, ORDER_RANDOM, NR_ORDERS };
@@ -81,6 +90,8 @@ static const char *const source_names[] = { "ipi", "irqfd", "signal_msi",
 					    NULL };
 static const char *const order_names[] = { "rr", "random", NULL };
 static const char *const poll_names[] = { "off", "on", NULL };
+static const char *const inject_quiet_names[] = { "none", "wakeup", "kicks",
+						  NULL };
 static const char *const stat_names[] = { "halt_exits", "halt_wakeup",
 					  "halt_successful_poll",
 					  "halt_attempted_poll" };
@@ -91,6 +102,7 @@ struct config {
 	unsigned long wakes;
 	unsigned long wake_timeout_ms;
 	unsigned long inject_lost; /* drop this round of the first cell */
+	const char *inject_quiet; /* "none", "wakeup" or "kicks" */
 	unsigned long seed;
 	/* --placement: the waker on A's first CPU, the targets on B's. */
 	const struct placement_group *waker_cpus, *target_cpus;
@@ -109,6 +121,7 @@ struct target {
 	int eventfd;
 	uint32_t sent; /* this phase */
 	uint32_t wakes_before;
+	uint32_t before_hlt_before, elsewhere_before;
 	uint64_t stat_before[NR_STATS];
 	/* halt_exits once its current halt has reached KVM (host sources). */
 	uint64_t halt_exits_need;
@@ -132,6 +145,7 @@ struct vmrun {
 	bool wake_ok, pi_ok, reinjected_ok;
 	char wake_why[192];
 	double blocked_per_pcpu;
+	uint64_t halted_tsc; /* when every target was seen halted */
 	bool lost; /* a wakeup was lost: the VM's state is unknown */
 	uint16_t *seq;
 	double *lat;
@@ -152,7 +166,7 @@ struct phase {
 	uint64_t wake_all, wake_waited, pi_irte;
 	/* Wakeup vectors KVM injected again after an exit cut delivery short. */
 	uint64_t reinjected;
-	char fail[320];
+	char fail[448];
 };
 
 /* Samples kept across VMs for the slope: [pcpus][source][poll][vcpus]. */
@@ -375,6 +389,8 @@ static void snapshot(struct vmrun *r)
 	for (i = 0; i < r->nr_targets; i++) {
 		r->t[i].sent = 0;
 		r->t[i].wakes_before = r->st->t[i].wakes;
+		r->t[i].before_hlt_before = r->st->t[i].isr_before_hlt;
+		r->t[i].elsewhere_before = r->st->t[i].isr_elsewhere;
 		read_stats(&r->t[i], r->t[i].stat_before);
 		r->t[i].halt_exits_need = r->t[i].stat_before[ST_HALT_EXITS];
 	}
@@ -413,8 +429,11 @@ static bool all_armed(struct vmrun *r)
 
 /*
  * After the last wakeup: every target re-arms and halts again, and KVM
- * counts that HLT exit a little after the guest's flag.  Wait (bounded)
- * until halt_exits has caught up with the wakeups sent.
+ * counts that HLT exit a little after the guest's flag.  The woken vCPU
+ * can also trace kvm_vcpu_wakeup (waited) before its waker has counted
+ * halt_wakeup (kvm_vcpu_wake_up() counts after the wake).  Wait (bounded)
+ * until halt_exits has caught up with the wakeups sent and halt_wakeup
+ * with the waited wakeups traced.
  */
 static void settle(struct vmrun *r, uint64_t sent, uint64_t *sum)
 {
@@ -424,7 +443,10 @@ static void settle(struct vmrun *r, uint64_t sent, uint64_t *sum)
 		usleep(100);
 	do {
 		stat_deltas(r, sum);
-		if (sum[ST_HALT_EXITS] >= sent)
+		if (sum[ST_HALT_EXITS] >= sent &&
+		    (!r->wake_ok ||
+		     sum[ST_HALT_WAKEUP] >=
+			     trace_counter_read(&r->wake_waited)))
 			break;
 		usleep(200);
 	} while (tsc_now() < deadline);
@@ -641,6 +663,37 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
 	}
 }
 
+/*
+ * A failure says where the ISR entries of this phase interrupted the
+ * target, when that was not at its hlt (nested under QEMU TCG only).
+ */
+static void explain_failure(struct vmrun *r, struct phase *ph)
+{
+	uint32_t before = 0, elsewhere = 0, n;
+	uint64_t rip = 0, rflags = 0;
+	size_t len = strlen(ph->fail);
+	int i;
+
+	for (i = 0; i < r->nr_targets; i++) {
+		before +=
+			r->st->t[i].isr_before_hlt - r->t[i].before_hlt_before;
+		n = r->st->t[i].isr_elsewhere - r->t[i].elsewhere_before;
+		if (n) {
+			rip = r->st->t[i].elsewhere_rip;
+			rflags = r->st->t[i].elsewhere_rflags;
+		}
+		elsewhere += n;
+	}
+	if (!len || (!before && !elsewhere))
+		return;
+	/* Where: as an offset from the ISR (same ELF in guest and host). */
+	snprintf(
+		ph->fail + len, sizeof(ph->fail) - len,
+		"; %u ISR entries interrupted sti;hlt before the hlt (the sti shadow was lost), %u elsewhere (last at halt_wakeup_isr%+ld, IF %d)",
+		before, elsewhere, (long)(rip - (uint64_t)halt_wakeup_isr),
+		!!(rflags & RFLAGS_IF));
+}
+
 static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 {
 	uint64_t t0, sent = 0;
@@ -676,6 +729,7 @@ static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 		pi_irte_counted = true;
 	}
 	check_phase(r, ph, sent);
+	explain_failure(r, ph);
 }
 
 /* ---- the VM ---------------------------------------------------------------- */
@@ -798,6 +852,7 @@ static void create_vm(struct vmrun *r)
 	while (!all_armed(r) && tsc_now() < deadline)
 		usleep(1000);
 	TEST_ASSERT(all_armed(r), "targets did not halt");
+	r->halted_tsc = tsc_now();
 	open_trace_counters(r);
 	free(vcpus);
 	free(per_cpu);
@@ -811,8 +866,29 @@ static void destroy_vm(struct vmrun *r)
 	r->st->stop = 1;
 	for (i = 0; i < r->nr_targets; i++)
 		signal_msi(r, i, HALT_WAKEUP_STOP_VECTOR);
-	for (i = 0; i < r->nr_targets; i++)
-		pthread_join(r->t[i].thread, NULL);
+	/*
+	 * A stop can be lost like any wakeup (a KVM that drops wake-ups):
+	 * send it again to a target that has not left, rather than hang.
+	 */
+	for (i = 0; i < r->nr_targets; i++) {
+		unsigned long tries = 0;
+		struct timespec ts;
+
+		for (;;) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000 * 1000;
+			ts.tv_sec += ts.tv_nsec / 1000000000;
+			ts.tv_nsec %= 1000000000;
+			if (!pthread_timedjoin_np(r->t[i].thread, NULL, &ts))
+				break;
+			tries++;
+			TEST_ASSERT(
+				tries * 100 < r->c->wake_timeout_ms + 100,
+				"vCPU %d did not stop after %lu stop messages",
+				i + 1, tries);
+			signal_msi(r, i, HALT_WAKEUP_STOP_VECTOR);
+		}
+	}
 	run_waker(r, UCALL_DONE);
 	trace_counter_close(&r->wake_all);
 	trace_counter_close(&r->wake_waited);
@@ -909,10 +985,51 @@ static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
 	results_params(res, NULL);
 }
 
+/* What one quiet window counted: all of it must be 0. */
+struct quiet {
+	uint64_t stat[NR_STATS], isr, events;
+};
+
+/* A vector of priority class 0: never deliverable, so KVM only kicks. */
+#define QUIET_KICK_VECTOR 0x0f
+
+static void quiet_window(struct vmrun *r, bool first, struct quiet *q)
+{
+	const char *inject = r->c->inject_quiet;
+	int i;
+
+	snapshot(r);
+	if (!strcmp(inject, "kicks") || (first && !strcmp(inject, "wakeup")))
+		signal_msi(r, 0,
+			   strcmp(inject, "kicks") ? HALT_WAKEUP_VECTOR :
+						     QUIET_KICK_VECTOR);
+	usleep(QUIET_MS * 1000);
+	stat_deltas(r, q->stat);
+	q->isr = 0;
+	for (i = 0; i < r->nr_targets; i++)
+		q->isr += r->st->t[i].wakes - r->t[i].wakes_before;
+	q->events = r->wake_ok ? trace_counter_read(&r->wake_all) : 0;
+}
+
+static bool quiet_only_kicks(const struct quiet *q)
+{
+	return q->stat[ST_HALT_WAKEUP] && !q->isr && !q->stat[ST_HALT_EXITS] &&
+	       !q->events;
+}
+
+static bool quiet_zero(const struct quiet *q)
+{
+	return !q->stat[ST_HALT_WAKEUP] && !q->isr && !q->stat[ST_HALT_EXITS] &&
+	       !q->events;
+}
+
 /*
  * The control: counters must count nothing in a quiet window, then exactly
  * one blocked wakeup per target woken once with halt polling off (each has
  * been blocked since the start), so that they demonstrably see the effect.
+ * The window starts QUIET_DELAY_MS after the targets halted (KVM's kvmclock
+ * kick); one window that saw only halt_wakeup move (a kick: no ISR entry,
+ * no HLT exit, no kvm_vcpu_wakeup) is retried once, and counted.
  */
 static void run_control(struct harness *h, struct vmrun *r, const char *name)
 {
@@ -923,8 +1040,10 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 			    .order = ORDER_RR,
 			    .poll = POLL_OFF,
 			    .rounds = n };
-	uint64_t quiet[NR_STATS], quiet_wakes = 0, quiet_events = 0;
-	char why[320] = "", variant[96];
+	uint64_t quiet_at = r->halted_tsc + tsc_hz() / 1000 * QUIET_DELAY_MS;
+	uint64_t retry_kicks = 0;
+	struct quiet q;
+	char why[448] = "", variant[96];
 	unsigned int bad_tsc = 0;
 	int i, first_bad = -1;
 
@@ -941,13 +1060,13 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 		}
 	}
 	set_halt_poll(r, POLL_OFF);
-	snapshot(r);
-	usleep(QUIET_MS * 1000);
-	stat_deltas(r, quiet);
-	for (i = 0; i < r->nr_targets; i++)
-		quiet_wakes += r->st->t[i].wakes - r->t[i].wakes_before;
-	if (r->wake_ok)
-		quiet_events = trace_counter_read(&r->wake_all);
+	while (tsc_now() < quiet_at)
+		usleep(1000);
+	quiet_window(r, true, &q);
+	if (quiet_only_kicks(&q)) {
+		retry_kicks = q.stat[ST_HALT_WAKEUP];
+		quiet_window(r, false, &q);
+	}
 
 	run_phase(r, &ph, &(uint64_t){ 1 });
 
@@ -958,6 +1077,7 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 	results_count(res, variant, "tsc_offset_outside_bracket", "count",
 		      bad_tsc);
 	results_count(res, variant, "control_wakeups", "count", ph.done);
+	results_count(res, variant, "quiet_retry_kicks", "count", retry_kicks);
 	for (i = 0; i < NR_STATS; i++)
 		results_count(res, variant, stat_names[i], "count", ph.stat[i]);
 	if (r->wake_ok)
@@ -969,13 +1089,13 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 			why, sizeof(why),
 			"vCPU %d: READY stamp minus its TSC offset (%s) lies outside the host stamps around it (%u vCPUs)",
 			first_bad + 1, r->offset_how, bad_tsc);
-	else if (quiet_wakes || quiet[ST_HALT_EXITS] || quiet[ST_HALT_WAKEUP] ||
-		 quiet_events)
+	else if (!quiet_zero(&q))
 		snprintf(
 			why, sizeof(why),
-			"quiet window: %lu ISR entries, halt_exits %lu, halt_wakeup %lu, kvm_vcpu_wakeup %lu (want 0)",
-			quiet_wakes, quiet[ST_HALT_EXITS],
-			quiet[ST_HALT_WAKEUP], quiet_events);
+			"quiet window%s: %lu ISR entries, halt_exits %lu, halt_wakeup %lu, kvm_vcpu_wakeup %lu (want 0)",
+			retry_kicks ? " (retried after a kick)" : "", q.isr,
+			q.stat[ST_HALT_EXITS], q.stat[ST_HALT_WAKEUP],
+			q.events);
 	else if (ph.fail[0])
 		snprintf(why, sizeof(why), "%s", ph.fail);
 	else if (!r->t[0].stats_ok)
@@ -996,8 +1116,9 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 	else
 		report_control(
 			h, name, true,
-			"quiet window counts 0; %u blocked wakeups: halt_wakeup %lu, halt_exits %lu, kvm_vcpu_wakeup waited %s; TSC offsets (%s) verified",
-			n, ph.stat[ST_HALT_WAKEUP], ph.stat[ST_HALT_EXITS],
+			"quiet window counts 0 (%lu kicks retried); %u blocked wakeups: halt_wakeup %lu, halt_exits %lu, kvm_vcpu_wakeup waited %s; TSC offsets (%s) verified",
+			retry_kicks, n, ph.stat[ST_HALT_WAKEUP],
+			ph.stat[ST_HALT_EXITS],
 			r->wake_ok ? "exact" : r->wake_why, r->offset_how);
 	results_params(res, NULL);
 	if (ph.lost)
@@ -1189,12 +1310,15 @@ static void run_vm(struct harness *h, struct config *c, int pi, int vi,
 	struct results *res = &h->res;
 	struct vmrun r = { .c = c, .m = c->vcpus.v[vi], .p = c->pcpus.v[pi] };
 	uint64_t rng = c->seed + r.m * 131 + r.p;
+	unsigned long rounds;
 	char name[96];
 	int s, o, p;
 
 	r.nr_targets = r.m - 1;
-	r.seq = calloc(c->wakes, sizeof(*r.seq));
-	r.lat = calloc(c->wakes, sizeof(*r.lat));
+	/* The control sends up to CONTROL_WAKES, which may exceed --wakes. */
+	rounds = c->wakes > CONTROL_WAKES ? c->wakes : CONTROL_WAKES;
+	r.seq = calloc(rounds, sizeof(*r.seq));
+	r.lat = calloc(rounds, sizeof(*r.lat));
 	TEST_ASSERT(r.seq && r.lat, "out of memory");
 	current = &r;
 	create_vm(&r);
@@ -1263,6 +1387,7 @@ static struct config config = {
 	.wakes = 500,
 	.wake_timeout_ms = 2000,
 	.seed = 1,
+	.inject_quiet = "none",
 };
 
 /*
@@ -1395,6 +1520,9 @@ static const struct harness_option options[] = {
 	  .help = "seed of the random order and the bootstrap" },
 	{ "inject-lost-wakeup", OPT_UINT, &config.inject_lost, 1, ~0ul,
 	  .help = "drop this round of the first cell (tests the test)" },
+	{ "inject-quiet", OPT_CHOICE, &config.inject_quiet,
+	  .choices = inject_quiet_names,
+	  .help = "disturb the controls' quiet windows: a wakeup, or a kick in each (tests the test)" },
 	{}
 };
 
