@@ -312,6 +312,7 @@ def evaluate(c, dirs, ref_recs):
                          + (f"{fmt(ref.get('value'))} [{fmt(ref.get('ci_low'))}, {fmt(hi)}]" if ref else "none"))
         c.ok = ok
         c.seen = "; ".join(parts) or f"no {c.metric} record for {c.glob}"
+    c.controls_bad = not controls_ok
     if not controls_ok:
         c.ok = False
     c.seen += ctl_note
@@ -434,7 +435,9 @@ def main(argv):
         mark = "✓" if c.ok else "✗"
         word = {"pass": "green", "fail": "caught" if c.ok else "not caught", "verdict": "", "above": "above" if c.ok else "not above"}[c.kind]
         if c.kind == "verdict":
-            word = " ".join(f"{v}" for _, v in c.pairs) if c.ok else "other"
+            word = " ".join(f"{v}" for _, v in c.pairs) if c.ok else "other verdict"
+        if getattr(c, "controls_bad", False):
+            word = "a control failed"
         grid.setdefault((scenario(c, multi), c.place), []).append(f"{mark} {word}")
     print()
     for ln in lines:
