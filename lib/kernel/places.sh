@@ -37,6 +37,7 @@
 # A progress line per place as it starts and ends; "results: DIR" last.
 # Exit: the worst place's (0 all passed, 1 a test or boot failed or a place
 # timed out, 3 the environment failed, 2 bad input); 128+N on signal N.
+# shellcheck disable=SC2178,SC2317 # argv: a nameref to each place's array; stop_all: from traps
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 # shellcheck source=../run/outdir.sh
