@@ -139,7 +139,7 @@ endif
 
 # ---- build ------------------------------------------------------------------
 
-CFLAGS_IRQBENCH := $(filter-out -Wno-gnu-variable-sized-type-not-at-end,$(SELFTESTS_CFLAGS)) -I$(TOP) -I$(BUILD) -include $(BUILD)/lib_features.h
+CFLAGS_IRQBENCH := $(filter-out -Wno-gnu-variable-sized-type-not-at-end,$(SELFTESTS_CFLAGS)) -I$(TOP) -I$(BUILD) -include $(BUILD)/lib_features.h -include $(TOP)/lib/kvm_compat.h
 # Older trees (6.1) leave _GNU_SOURCE to each test.
 CFLAGS_IRQBENCH += $(if $(filter -D_GNU_SOURCE%,$(SELFTESTS_CFLAGS)),,-D_GNU_SOURCE)
 # Every program links all guest_code/ objects (shared payloads); section GC
@@ -234,8 +234,16 @@ $(PEER_BINS): $(BUILD)/peer/%: $(SELFTESTS_OBJS) $(STRING_OBJS) $(BUILD)/selftes
 		$(firstword $(wildcard $(KVM_DIR)/x86_64/$*.c $(KVM_DIR)/x86/$*.c)) \
 		$(SELFTESTS_OBJS) $(STRING_OBJS) $(SELFTESTS_LDLIBS) -o $@
 
+# The LD_PRELOAD shim that counts both programs' VM exits the same way.
+EXITS_SHIM := $(BUILD)/peer/kvm_exits.so
+$(EXITS_SHIM): $(TOP)/lib/bench/kvm_exits_shim.c $(TOP)/lib/kvm_stats.c $(TOP)/lib/kvm_stats.h $(HDR)/include/linux/kvm.h
+	@mkdir -p $(@D)
+	$(quiet) CC $(@:$(BUILD)/%=%)
+	$(Q)$(CC) -O2 -fPIC -shared -D_GNU_SOURCE -I$(TOP) -I$(HDR)/include \
+		$(TOP)/lib/bench/kvm_exits_shim.c $(TOP)/lib/kvm_stats.c -ldl -o $@
+
 .PHONY: peers
-peers: $(PEER_BINS)
+peers: $(PEER_BINS) $(EXITS_SHIM)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -84,7 +84,7 @@ struct run {
 	double lost_after_s;
 	struct its_vm its;
 	struct lpi_wfi_state *state; /* guest memory, live */
-	int cpus[ITS_VM_MAX_VCPUS], nr_cpus;
+	const struct placement_group *cpus; /* the harness's: every usable CPU */
 	int eventfd[ITS_VM_MAX_VCPUS];
 	struct kvm_stats stats[ITS_VM_MAX_VCPUS];
 	bool stats_ok[ITS_VM_MAX_VCPUS];
@@ -275,8 +275,7 @@ static void start_vcpus(struct run *r)
 		TEST_ASSERT(!pthread_create(&r->vcpu_thread[k], NULL,
 					    vcpu_thread, r->its.vcpu[k]),
 			    "pthread_create");
-		placement_pin(r->vcpu_thread[k],
-			      placement_spread(r->cpus, r->nr_cpus, k));
+		placement_pin(r->vcpu_thread[k], placement_spread(r->cpus, k));
 	}
 	watchdog_stage("guest set-up (GIC, ITS mappings)");
 	pthread_barrier_wait(&r->ready);
@@ -370,7 +369,7 @@ static void run_injectors(struct run *r)
 	watchdog_stage(r->v->name);
 	for (k = 0; k < r->nr_vcpus; k++) {
 		struct injector *in = &r->inj[k];
-		int cpu = placement_spread(r->cpus, r->nr_cpus, k);
+		int cpu = placement_spread(r->cpus, k);
 
 		in->r = r;
 		in->k = k;
@@ -528,8 +527,8 @@ static void run_case(struct harness *h, const struct harness_case *c)
 	r->lpis = lpis;
 	r->spis = v->spis ? lpis : 0;
 	r->lost_after_s = lost_after_s;
-	r->nr_cpus = placement_cpus(r->cpus, ITS_VM_MAX_VCPUS);
-	TEST_ASSERT(r->nr_cpus > 0, "no CPUs");
+	r->cpus = &h->a;
+	TEST_ASSERT(r->cpus->nr_cpus > 0, "no CPUs");
 	current_run = r;
 	watchdog_stage(v->name);
 	results_params(res, "vcpus=%d lpis=%u inject=%s spis=%u", nr_vcpus,
@@ -588,29 +587,17 @@ static void describe(struct harness *h, char *buf, size_t size)
 		opt_vcpus, opt_lpis, opt_lost_after, tsc_hz());
 }
 
-static const struct test_descriptor test = {
-	.name = "lpi_wfi_wakeup",
-	.options =
-		(const struct harness_option[]){
-			{ "lpis", OPT_UINT, &opt_lpis, 1, 1000000,
-			  .help = "LPIs per vCPU" },
-			{ "vcpus", OPT_UINT, &opt_vcpus, 1, ITS_VM_MAX_VCPUS,
-			  .help = "vCPUs blocking in WFI" },
-			{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
-			  .help = "seconds after which an unhandled LPI is lost" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
-					      {} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run_case = run_case,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "lpis", OPT_UINT, &opt_lpis, 1, 1000000, .help = "LPIs per vCPU" },
+	{ "vcpus", OPT_UINT, &opt_vcpus, 1, ITS_VM_MAX_VCPUS,
+	  .help = "vCPUs blocking in WFI" },
+	{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
+	  .help = "seconds after which an unhandled LPI is lost" },
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "lpi_wfi_wakeup", .options = options,
+	     HARNESS_CAPS(KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD,
+			  KVM_CAP_IRQ_ROUTING),
+	     .timeout = 300, .plan = plan, .describe = describe,
+	     .run_case = run_case, .dump = dump_run);

@@ -609,25 +609,15 @@ static void run(struct harness *h)
 	edu_close(&r->edu);
 }
 
-static const struct test_descriptor test = {
-	.name = "vlpi_doorbell",
-	.options =
-		(const struct harness_option[]){
-			{ "msis", OPT_UINT, &opt_msis, 1, 1000000,
-			  .help = "MSIs the edu device raises" },
-			{ "device", OPT_STRING, &opt_device, .max = 31,
-			  .help = "PCI address of the edu device (default: found)" },
-			{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
-			  .help = "seconds after which an unhandled vLPI is lost" },
-			{} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run = run,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "msis", OPT_UINT, &opt_msis, 1, 1000000,
+	  .help = "MSIs the edu device raises" },
+	{ "device", OPT_STRING, &opt_device, .max = 31,
+	  .help = "PCI address of the edu device (default: found)" },
+	{ "lost-after", OPT_UINT, &opt_lost_after, 1, 3600,
+	  .help = "seconds after which an unhandled vLPI is lost" },
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "vlpi_doorbell", .options = options, .timeout = 300,
+	     .plan = plan, .describe = describe, .run = run, .dump = dump_run);

@@ -23,11 +23,17 @@ static uint32_t target_index(void)
 	return (uint32_t)x2apic_read_reg(APIC_ID) - 1;
 }
 
+/*
+ * The wakeup is taken only inside target()'s "sti; hlt", which holds the
+ * target's slot in rbx: no x2APIC ID read (an MSR access, which exits
+ * where the APIC is not virtualized) on the path upstream's
+ * xapic_ipi_test does not take either.
+ */
 void halt_wakeup_isr(struct ex_regs *regs)
 {
-	/* First: the latency ends at ISR entry, not after the APIC read. */
+	/* First: the latency ends at ISR entry. */
 	uint64_t now = rdtsc();
-	struct halt_wakeup_target *t = &S.t[target_index()];
+	struct halt_wakeup_target *t = (void *)regs->rbx;
 
 	t->isr_tsc = now;
 	/* The waker reads isr_tsc once it sees the count move. */
@@ -60,7 +66,7 @@ static void target(void)
 		 * covers hlt), so a wakeup sent once armed is taken from hlt.
 		 */
 		t->armed = t->wakes + 1;
-		asm volatile("sti; hlt; cli" ::: "memory");
+		asm volatile("sti; hlt; cli" : : "b"(t) : "memory");
 	}
 	asm volatile("sti");
 	port_exit(HALT_WAKEUP_DONE_PORT);

@@ -21,11 +21,13 @@ struct irqfd_resample_state irqfd_resample_state;
  * The pin's handler, as a shared-line driver does it: read every device's
  * status, serve one event of each device that has one, then EOI.  An
  * interrupt that finds nothing is spurious: on one source that means the
- * line was delivered twice for one event.
+ * line was delivered twice for one event.  An interrupt with no host assert
+ * since the previous EOI (which de-asserted the line) is counted as
+ * unasserted: the line was left asserted, or another source raised it.
  */
 void irqfd_resample_isr(struct ex_regs *regs)
 {
-	bool served = false;
+	bool served = false, again;
 	uint64_t n;
 	int s;
 
@@ -35,6 +37,18 @@ void irqfd_resample_isr(struct ex_regs *regs)
 		GUEST_SYNC(IRQFD_RESAMPLE_IN_ISR);
 	}
 	S.interrupts++;
+	/*
+	 * Where the platform keeps the vector in service in its ISR, an entry
+	 * with the bit clear is the same interrupt delivered a second time
+	 * (seen under nested KVM on TCG): its EOI finds nothing in service and
+	 * reaches no IOAPIC, so it neither de-asserts nor notifies.
+	 */
+	again = S.in_service_in_isr && !guest_irq_in_service(P.vector);
+	if (again)
+		S.isr_clear++;
+	/* The previous EOI de-asserted the line: who asserted it again? */
+	else if (S.host_asserts == S.asserts_at_eoi)
+		S.unasserted++;
 	for (s = 0; s < P.nr_sources; s++) {
 		if (S.src[s].consumed < S.src[s].produced) {
 			S.src[s].consumed++;
@@ -45,9 +59,15 @@ void irqfd_resample_isr(struct ex_regs *regs)
 		S.spurious++;
 	/* Stamp first, then publish: the host reads eois, then the stamp. */
 	n = S.eois;
+	if (!again)
+		S.asserts_at_eoi = S.host_asserts;
 	S.eoi_tsc[n % IRQFD_RESAMPLE_EOI_RING] = rdtsc();
 	S.eois = n + 1;
 	xapic_write_reg(APIC_EOI, 0);
+	if (!again)
+		S.eois_done++;
+	else
+		S.eois_nothing_in_service++;
 }
 
 void irqfd_resample_kick_isr(struct ex_regs *regs)

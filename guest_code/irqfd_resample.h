@@ -42,6 +42,23 @@ struct irqfd_resample_state {
 	volatile uint64_t spurious; /* ISR entries with nothing pending */
 	volatile uint64_t eois;
 	volatile uint64_t eoi_tsc[IRQFD_RESAMPLE_EOI_RING]; /* guest TSC */
+	/*
+	 * EOI writes completed with the vector in service (KVM notified the
+	 * resampler inside each), and those with nothing in service.
+	 */
+	volatile uint64_t eois_done;
+	volatile uint64_t eois_nothing_in_service;
+	/* ISR entries with the vector's ISR bit clear (a second delivery). */
+	volatile uint64_t isr_clear;
+	/*
+	 * Asserts the host made (any source), counted before each irqfd
+	 * write; host_asserts as the ISR saw it before its EOI write; ISR
+	 * entries with no assert since the previous EOI (a line left
+	 * asserted, or asserted by someone else).
+	 */
+	volatile uint64_t host_asserts;
+	volatile uint64_t asserts_at_eoi;
+	volatile uint64_t unasserted;
 	/* The vector's ISR bit inside its first ISR (0 on kvm_pvm). */
 	volatile uint32_t in_service_in_isr;
 	volatile uint32_t probed;

@@ -50,13 +50,18 @@ static void tracefs_read_word(const char *file, char *buf, size_t size)
 
 /*
  * current_tracer and tracing_on are global: whatever ends the test (a
- * return, exit(), SIGTERM from the runner's timeout, SIGINT, the watchdog)
- * must give back what it found.  The saved values, for the restore.
+ * return, exit(), SIGTERM from the runner's timeout, SIGINT, the watchdog,
+ * a crash or abort()) must give back what it found; only SIGKILL cannot
+ * (timeout(1) sends it KILL_AFTER seconds after SIGTERM).  The saved values, for the restore.
  */
 static char saved_tracer[64], saved_tracing_on[8];
 static volatile sig_atomic_t tracer_taken;
-static const int restore_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
-static struct sigaction saved_actions[4];
+/* The runner's and the user's signals, a closed pipe, and crashes. */
+static const int restore_signals[] = { SIGTERM, SIGINT,	 SIGHUP,  SIGQUIT,
+				       SIGPIPE, SIGABRT, SIGSEGV, SIGBUS,
+				       SIGFPE,	SIGILL };
+static struct sigaction
+	saved_actions[sizeof(restore_signals) / sizeof(restore_signals[0])];
 
 static void restore_tracer(void)
 {

@@ -20,7 +20,12 @@
 #define MAX_OPTIONS 24
 
 /* Options every program has, after its own. */
-enum { H_VARIANT = 1000, H_TIMEOUT, H_LIST, H_HELP };
+enum { H_VARIANT = 1000, H_TIMEOUT, H_LIST, H_HELP, H_PLACEMENT };
+
+static const struct harness_option placement_option = {
+	"placement", OPT_CHOICE, NULL, .choices = placement_names,
+	.help = "NUMA nodes of the two thread groups"
+};
 
 void harness_bad_input(const struct harness *h, const char *fmt, ...)
 {
@@ -193,6 +198,11 @@ static void usage(const struct harness *h)
 						 "NAME");
 		printf("  --%-20s %s (%s)\n", flag, o->help, range);
 	}
+	if (h->d->placement) {
+		option_range(&placement_option, range, sizeof(range));
+		printf("  --%-20s %s (%s; default %s)\n", "placement NAME",
+		       placement_option.help, range, placement_names[0]);
+	}
 	printf("  --%-20s %s\n", "variant SUBSTR,...",
 	       "run only the cases whose name contains one of them");
 	printf("  --%-20s %s (default %lu)\n", "timeout SECONDS",
@@ -202,10 +212,11 @@ static void usage(const struct harness *h)
 
 static void parse(struct harness *h, int argc, char *argv[], bool *list)
 {
-	static const struct harness_option timeout = {
-		"timeout", OPT_UINT, NULL, 1, 86400, .help = "seconds"
+	const struct harness_option timeout = {
+		"timeout", OPT_UINT, &h->timeout, 1, 86400, .help = "seconds"
 	};
-	struct option opts[MAX_OPTIONS + 5] = {};
+	struct harness_option placement = placement_option;
+	struct option opts[MAX_OPTIONS + 6] = {};
 	const struct harness_option *o = h->d->options;
 	int n = 0, opt;
 
@@ -220,22 +231,25 @@ static void parse(struct harness *h, int argc, char *argv[], bool *list)
 				     H_TIMEOUT };
 	opts[n++] = (struct option){ "list", no_argument, NULL, H_LIST };
 	opts[n++] = (struct option){ "help", no_argument, NULL, H_HELP };
+	if (h->d->placement)
+		opts[n++] = (struct option){ "placement", required_argument,
+					     NULL, H_PLACEMENT };
 
+	placement.value = &h->placement;
 	opterr = 0; /* harness_bad_input() says it, in one line */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case H_VARIANT:
 			h->filter = optarg;
 			break;
-		case H_TIMEOUT: {
-			struct harness_option t = timeout;
-
-			t.value = &h->timeout;
-			parse_value(h, &t, optarg);
+		case H_TIMEOUT:
+			parse_value(h, &timeout, optarg);
 			break;
-		}
 		case H_LIST:
 			*list = true;
+			break;
+		case H_PLACEMENT:
+			parse_value(h, &placement, optarg);
 			break;
 		case H_HELP:
 			usage(h);
@@ -269,7 +283,6 @@ struct harness_case *harness_add_case(struct harness *h, const void *data,
 	va_start(ap, fmt);
 	vsnprintf(c->name, sizeof(c->name), fmt, ap);
 	va_end(ap);
-	strcpy(c->variant, c->name);
 	if (!option_variant_selected(c->name, h->filter))
 		return NULL;
 	return &h->cases[h->nr_cases++];
@@ -328,6 +341,22 @@ static const char *kvm_unusable(char *why, size_t size)
 	return NULL;
 }
 
+/* The topology, then the two groups of --placement, or why not. */
+static void place(struct harness *h)
+{
+	static struct placement_topology topo;
+
+	placement_topology(&topo);
+	placement_describe(&topo, h->topology, sizeof(h->topology));
+	if (!h->d->placement) {
+		placement_all(&topo, &h->a);
+		h->b = h->a;
+		return;
+	}
+	placement_choose(&topo, h->placement, &h->a, &h->b, h->unplaced,
+			 sizeof(h->unplaced));
+}
+
 static void host_line(struct harness *h)
 {
 	const struct host_facts *f = &h->res.host;
@@ -340,10 +369,26 @@ static void host_line(struct harness *h)
 		     tail[0] ? "; " : "", tail);
 }
 
+/* The @i-th name of "KVM_CAP_A, KVM_CAP_B" (HARNESS_CAPS()'s text). */
+static const char *cap_name(const char *names, int i, char *buf, size_t size)
+{
+	size_t len;
+
+	while (i-- && names)
+		names = strchr(names, ',') ? strchr(names, ',') + 1 : NULL;
+	if (!names)
+		return "a capability";
+	names += strspn(names, " \t\n");
+	len = strcspn(names, ", \t\n");
+	snprintf(buf, size, "%.*s", (int)len, names);
+	return buf;
+}
+
 int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 {
-	struct harness h = { .d = d, .timeout = d->timeout };
-	const struct harness_cap *cap;
+	struct harness h = { .d = d,
+			     .timeout = d->timeout,
+			     .placement = placement_names[0] };
 	const char *why;
 	char buf[256];
 	bool list = false;
@@ -363,9 +408,12 @@ int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 	why = kvm_unusable(buf, sizeof(buf));
 	if (why)
 		return skip_all(&h, "%s", why);
-	for (cap = d->caps; cap && cap->name; cap++)
-		if (!kvm_has_cap(cap->cap))
-			return skip_all(&h, "this KVM lacks %s", cap->name);
+	for (i = 0; i < d->nr_caps; i++)
+		if (!kvm_has_cap(d->caps[i]))
+			return skip_all(&h, "this KVM lacks %s",
+					cap_name(d->cap_names, i, buf,
+						 sizeof(buf)));
+	place(&h);
 	why = d->unmet ? d->unmet(&h) : NULL;
 	if (why)
 		return skip_all(&h, "%s", why);
@@ -373,8 +421,16 @@ int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 	watchdog_arm(h.timeout, d->dump);
 	results_open(&h.res, d->name, NULL);
 	ktap_init(&h.k, stdout, h.nr_cases);
+	if (d->placement)
+		results_base_params(&h.res, "node_placement=%s", h.placement);
 	host_line(&h);
-	if (d->run)
+	if (d->placement && !h.unplaced[0])
+		ktap_comment(&h.k,
+			     "placement %s: A on node %d, B on node %d; %s",
+			     h.placement, h.a.node, h.b.node, h.topology);
+	if (h.unplaced[0])
+		report_skip_rest(&h, "%s", h.unplaced);
+	else if (d->run)
 		d->run(&h);
 	else
 		for (i = 0; i < h.nr_cases; i++)
@@ -426,7 +482,7 @@ void report_verdict(struct harness *h, const char *variant,
 	struct harness_case *c = claim(h, variant);
 
 	FORMAT(reason, fmt);
-	results_text(&h->res, c->variant, "verdict", v->name, reason);
+	results_text(&h->res, c->name, "verdict", v->name, reason);
 	snprintf(text, sizeof(text), "%s: %s", v->name, reason);
 	ktap_result(&h->k, v->ktap, c->name, "%s", text);
 }
@@ -439,7 +495,7 @@ void report_control(struct harness *h, const char *variant, bool pass,
 	struct harness_case *c = claim(h, variant);
 
 	FORMAT(reason, fmt);
-	results_text(&h->res, c->variant, "control", pass ? "pass" : "fail",
+	results_text(&h->res, c->name, "control", pass ? "pass" : "fail",
 		     reason);
 	snprintf(text, sizeof(text), "control %s: %s", pass ? "pass" : "fail",
 		 reason);
@@ -453,8 +509,35 @@ void report_skip(struct harness *h, const char *variant, const char *metric,
 	char reason[400];
 
 	FORMAT(reason, fmt);
-	results_skip(&h->res, c->variant, metric, reason);
+	results_skip(&h->res, c->name, metric, reason);
 	ktap_result(&h->k, KTAP_SKIP, c->name, "%s", reason);
+}
+
+/* Has @name the token "control" ("control", "split.control.msi")? */
+static bool is_control(const char *name)
+{
+	const char *at;
+
+	for (at = strstr(name, "control"); at; at = strstr(at + 1, "control"))
+		if ((at == name || at[-1] == '.') && (!at[7] || at[7] == '.'))
+			return true;
+	return false;
+}
+
+void report_skip_rest(struct harness *h, const char *fmt, ...)
+{
+	char reason[400];
+	int i;
+
+	FORMAT(reason, fmt);
+	for (i = 0; i < h->nr_cases; i++) {
+		const char *name = h->cases[i].name;
+
+		if (h->cases[i].reported)
+			continue;
+		report_skip(h, name, is_control(name) ? "control" : "verdict",
+			    "%s", reason);
+	}
 }
 
 void report_bail_out(struct harness *h, const char *variant,

@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "lib/ktap.h"
+#include "lib/placement.h"
 #include "lib/results.h"
 #include "lib/watchdog.h"
 
@@ -52,23 +53,23 @@ struct harness_option {
 	const char *help;
 };
 
-struct harness_cap {
-	long cap;
-	const char *name;
-};
-#define HARNESS_CAP(c) \
-	{              \
-		c, #c  \
-	}
+/*
+ * The KVM capabilities a program needs, as descriptor fields:
+ * HARNESS_CAPS(KVM_CAP_IRQFD, KVM_CAP_SIGNAL_MSI); their names, for the
+ * SKIP line, are the macro's text.
+ */
+#define HARNESS_CAPS(...)                                                \
+	.caps = (const long[]){ __VA_ARGS__ },                           \
+	.nr_caps = sizeof((const long[]){ __VA_ARGS__ }) / sizeof(long), \
+	.cap_names = #__VA_ARGS__
 
-/* One KTAP result of the plan: what --list prints and --variant selects. */
+/*
+ * One KTAP result of the plan: what --list prints and --variant selects.
+ * Its name is its records' variant too (or their prefix: "same" owns
+ * "same.periodic"); tests/tap.py checks it for every program.
+ */
 struct harness_case {
 	char name[96];
-	/*
-	 * The records' variant: the name, unless the program names a series
-	 * (halt_wakeup: one variant across vCPU counts, which are a param).
-	 */
-	char variant[96];
 	const void *data; /* the program's, e.g. its variant */
 	bool reported;
 };
@@ -88,9 +89,18 @@ struct harness;
 struct test_descriptor {
 	const char *name;
 	const struct harness_option *options; /* { } ends it */
-	/* KVM capabilities the program needs; { } ends it. */
-	const struct harness_cap *caps;
+	/* KVM capabilities the program needs: HARNESS_CAPS(). */
+	const long *caps;
+	int nr_caps;
+	const char *cap_names; /* "KVM_CAP_A, KVM_CAP_B" */
 	unsigned long timeout; /* default watchdog seconds */
+	/*
+	 * --placement same-node|cross-node (lib/placement.h): h->a and h->b
+	 * are the two groups, "node_placement" a param of every record; a
+	 * placement this machine cannot give SKIPs every case with the
+	 * reason.  Without it h->a is every usable CPU and h->b the same.
+	 */
+	bool placement;
 	/*
 	 * After parsing: checks across options (harness_bad_input()) and the
 	 * cases (harness_add_case()), all of them; --variant filters them.
@@ -117,10 +127,24 @@ struct harness {
 	unsigned long timeout;
 	struct harness_case *cases;
 	int nr_cases, size_cases;
+	const char *placement; /* --placement */
+	struct placement_group a, b;
+	char unplaced[320]; /* why the placement cannot be had, or "" */
+	char topology[256]; /* placement_describe() */
 };
 
 /* The program's main(): returns the kselftest exit status. */
 int harness_main(const struct test_descriptor *d, int argc, char *argv[]);
+/*
+ * A program's descriptor and main() in one: HARNESS_MAIN(.name = "x",
+ * .options = options, HARNESS_CAPS(...), .run_case = run_case, ...).
+ */
+#define HARNESS_MAIN(...)                                                   \
+	static const struct test_descriptor harness_test = { __VA_ARGS__ }; \
+	int main(int argc, char *argv[])                                    \
+	{                                                                   \
+		return harness_main(&harness_test, argc, argv);             \
+	}
 
 /* Bad input: "NAME: what" on stderr, exit 2.  @fmt is printf's. */
 void __attribute__((noreturn, format(printf, 2, 3)))
@@ -132,7 +156,7 @@ struct harness_case *harness_add_case(struct harness *h, const void *data,
 /* Is the case @name in the plan (selected by --variant)? */
 bool harness_wanted(const struct harness *h, const char *name);
 
-/* @name: the case's; the record goes to the case's variant. */
+/* @variant: the case's name, which is its record's variant. */
 void report_verdict(struct harness *h, const char *variant,
 		    const struct verdict_kind *v, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -148,6 +172,12 @@ void report_skip(struct harness *h, const char *variant, const char *metric,
 void __attribute__((noreturn, format(printf, 4, 5)))
 report_bail_out(struct harness *h, const char *variant,
 		const struct verdict_kind *v, const char *fmt, ...);
+/*
+ * Every case not reported yet SKIPs with the reason (metric "control" for a
+ * name with the token "control", else "verdict").
+ */
+void report_skip_rest(struct harness *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* A KTAP result only: the program wrote the case's records. */
 void report_case(struct harness *h, enum ktap_result r, const char *name,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));

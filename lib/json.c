@@ -58,30 +58,35 @@ void json_init(struct json *j, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
+/* An object or array opens ("{", "[") or closes ("}", "]"). */
+static void bracket(struct json *j, const char *key, const char *c)
+{
+	bool open = *c == '{' || *c == '[';
+
+	if (open)
+		emit_key(j, key);
+	emit(j, "%s", c);
+	j->need_comma = !open;
+}
+
 void json_begin(struct json *j, const char *key)
 {
-	emit_key(j, key);
-	emit(j, "{");
-	j->need_comma = false;
+	bracket(j, key, "{");
 }
 
 void json_end(struct json *j)
 {
-	emit(j, "}");
-	j->need_comma = true;
+	bracket(j, NULL, "}");
 }
 
 void json_begin_array(struct json *j, const char *key)
 {
-	emit_key(j, key);
-	emit(j, "[");
-	j->need_comma = false;
+	bracket(j, key, "[");
 }
 
 void json_end_array(struct json *j)
 {
-	emit(j, "]");
-	j->need_comma = true;
+	bracket(j, NULL, "]");
 }
 
 void json_str(struct json *j, const char *key, const char *value)
@@ -113,12 +118,6 @@ void json_bool(struct json *j, const char *key, bool value)
 {
 	emit_key(j, key);
 	emit(j, value ? "true" : "false");
-}
-
-void json_null(struct json *j, const char *key)
-{
-	emit_key(j, key);
-	emit(j, "null");
 }
 
 const char *json_text(const struct json *j)

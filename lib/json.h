@@ -19,11 +19,11 @@ void json_begin(struct json *j, const char *key); /* key NULL: top level */
 void json_end(struct json *j);
 void json_begin_array(struct json *j, const char *key);
 void json_end_array(struct json *j);
+/* @value NULL: null. */
 void json_str(struct json *j, const char *key, const char *value);
 void json_int(struct json *j, const char *key, long long value);
 void json_num(struct json *j, const char *key, double value);
 void json_bool(struct json *j, const char *key, bool value);
-void json_null(struct json *j, const char *key);
 /* The text, or NULL if it did not fit. */
 const char *json_text(const struct json *j);
 

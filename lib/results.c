@@ -65,12 +65,22 @@ void results_params(struct results *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+void results_base_params(struct results *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->base_params, sizeof(r->base_params), fmt, ap);
+	va_end(ap);
+}
+
 static void record_params(struct results *r, struct json *j)
 {
-	char copy[sizeof(r->params)], *save, *kv, *val, *end;
+	char copy[sizeof(r->base_params) + sizeof(r->params)];
+	char *save, *kv, *val, *end;
 	double num;
 
-	strcpy(copy, r->params);
+	snprintf(copy, sizeof(copy), "%s %s", r->base_params, r->params);
 	json_begin(j, "params");
 	for (kv = strtok_r(copy, " ", &save); kv;
 	     kv = strtok_r(NULL, " ", &save)) {
@@ -96,7 +106,7 @@ static void record_begin(struct results *r, struct json *j, const char *variant,
 	json_str(j, "metric", metric);
 	json_str(j, "unit", unit);
 	json_int(j, "time", (long long)time(NULL));
-	if (r->params[0])
+	if (r->params[0] || r->base_params[0])
 		record_params(r, j);
 }
 
@@ -161,17 +171,44 @@ static void record_write(struct results *r, struct json *j, const char *metric)
 	results_lost(r, what, err);
 }
 
+/* A record without samples: begun in @rec, its fields next, then closed. */
+struct small_record {
+	struct json j;
+	char buf[2048];
+};
+
+static struct json *small_begin(struct results *r, struct small_record *rec,
+				const char *variant, const char *metric,
+				const char *unit)
+{
+	json_init(&rec->j, rec->buf, sizeof(rec->buf) - 1);
+	record_begin(r, &rec->j, variant, metric, unit);
+	return &rec->j;
+}
+
+static void record_close(struct results *r, struct json *j, const char *metric)
+{
+	record_end(r, j);
+	record_write(r, j, metric);
+}
+
 void results_count(struct results *r, const char *variant, const char *metric,
 		   const char *unit, long long value)
 {
-	char buf[2048];
-	struct json j;
+	struct small_record rec;
 
-	json_init(&j, buf, sizeof(buf) - 1);
-	record_begin(r, &j, variant, metric, unit);
-	json_int(&j, "value", value);
-	record_end(r, &j);
-	record_write(r, &j, metric);
+	json_int(small_begin(r, &rec, variant, metric, unit), "value", value);
+	record_close(r, &rec.j, metric);
+}
+
+void results_count_or_skip(struct results *r, const char *variant,
+			   const char *metric, bool ok, long long value,
+			   const char *why)
+{
+	if (ok)
+		results_count(r, variant, metric, "count", value);
+	else
+		results_skip(r, variant, metric, why);
 }
 
 void results_samples(struct results *r, const char *variant, const char *metric,
@@ -204,37 +241,33 @@ void results_samples(struct results *r, const char *variant, const char *metric,
 	for (i = 0; i < n; i++)
 		json_num(&j, NULL, samples[i]);
 	json_end_array(&j);
-	record_end(r, &j);
-	record_write(r, &j, metric);
+	record_close(r, &j, metric);
 	free(buf);
+}
+
+/* A text value (NULL: null, a skip) and why, under @why_key. */
+static void text_record(struct results *r, const char *variant,
+			const char *metric, const char *value,
+			const char *why_key, const char *why)
+{
+	struct small_record rec;
+	struct json *j = small_begin(r, &rec, variant, metric, NULL);
+
+	json_str(j, "value", value);
+	json_str(j, why_key, why);
+	record_close(r, j, metric);
 }
 
 void results_text(struct results *r, const char *variant, const char *metric,
 		  const char *value, const char *reason)
 {
-	char buf[2048];
-	struct json j;
-
-	json_init(&j, buf, sizeof(buf) - 1);
-	record_begin(r, &j, variant, metric, NULL);
-	json_str(&j, "value", value);
-	json_str(&j, "reason", reason);
-	record_end(r, &j);
-	record_write(r, &j, metric);
+	text_record(r, variant, metric, value, "reason", reason);
 }
 
 void results_skip(struct results *r, const char *variant, const char *metric,
 		  const char *reason)
 {
-	char buf[2048];
-	struct json j;
-
-	json_init(&j, buf, sizeof(buf) - 1);
-	record_begin(r, &j, variant, metric, NULL);
-	json_null(&j, "value");
-	json_str(&j, "skipped", reason);
-	record_end(r, &j);
-	record_write(r, &j, metric);
+	text_record(r, variant, metric, NULL, "skipped", reason);
 }
 
 void results_estimate(struct results *r, const char *variant,
@@ -242,16 +275,13 @@ void results_estimate(struct results *r, const char *variant,
 		      double ci_low, double ci_high, double ci_level,
 		      const char *method)
 {
-	char buf[2048];
-	struct json j;
+	struct small_record rec;
+	struct json *j = small_begin(r, &rec, variant, metric, unit);
 
-	json_init(&j, buf, sizeof(buf) - 1);
-	record_begin(r, &j, variant, metric, unit);
-	json_num(&j, "value", value);
-	json_num(&j, "ci_low", ci_low);
-	json_num(&j, "ci_high", ci_high);
-	json_num(&j, "ci_level", ci_level);
-	json_str(&j, "method", method);
-	record_end(r, &j);
-	record_write(r, &j, metric);
+	json_num(j, "value", value);
+	json_num(j, "ci_low", ci_low);
+	json_num(j, "ci_high", ci_high);
+	json_num(j, "ci_level", ci_level);
+	json_str(j, "method", method);
+	record_close(r, j, metric);
 }

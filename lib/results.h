@@ -9,6 +9,7 @@
 #define IRQBENCH_RESULTS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/host.h"
@@ -19,6 +20,7 @@ struct results {
 	struct host_facts host;
 	int timing_comparable; /* 0 under emulation (TCG), from the runner */
 	char params[256]; /* "key=value ..." for the records that follow */
+	char base_params[64]; /* for every record, before those */
 	char path[PATH_MAX]; /* results.jsonl, for messages */
 };
 
@@ -36,6 +38,10 @@ void results_lost(struct results *r, const char *what, int err)
 	__attribute__((noreturn));
 void results_count(struct results *r, const char *variant, const char *metric,
 		   const char *unit, long long value);
+/* A count (unit "count") if @ok, else the metric SKIPs with @why. */
+void results_count_or_skip(struct results *r, const char *variant,
+			   const char *metric, bool ok, long long value,
+			   const char *why);
 /*
  * Scenario parameters (e.g. "vcpus=64 pcpus=2 source=ipi") attached, as a
  * "params" object, to every record written until the next call; NULL or ""
@@ -43,6 +49,9 @@ void results_count(struct results *r, const char *variant, const char *metric,
  * that plots and comparisons can use them as axes.
  */
 void results_params(struct results *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Params of every record of the run (the harness's, e.g. the placement). */
+void results_base_params(struct results *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /*
  * Summarizes (and sorts) @samples: n, min, p50, p90, p99, max, mean; the

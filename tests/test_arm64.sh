@@ -91,6 +91,9 @@ check_lpis() {
 			'[ -n "$inj" ] && [ "$inj" -gt 0 ] && [ "$got" = "$inj" ] &&
 			[ "$(value "$d" lpi_wfi_wakeup "$v" verdict)" = delivered ]'
 	done
+	check_expr "GICv$gic: KTAP names are the records' variants (both tests)" \
+		'python3 "$here/tap.py" names "$d/lpi_wfi_wakeup.ktap" "$d/results.jsonl" lpi_wfi_wakeup &&
+		python3 "$here/tap.py" names "$d/vlpi_doorbell.ktap" "$d/results.jsonl" vlpi_doorbell'
 	inj=$(value "$d" lpi_wfi_wakeup irqfd+spi spis_injected)
 	got=$(value "$d" lpi_wfi_wakeup irqfd+spi spis_handled)
 	check_expr "GICv$gic: irqfd+spi: $got of ${inj:-?} concurrent SPIs handled" \

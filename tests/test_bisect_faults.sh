@@ -126,6 +126,13 @@ bisect --args-file kernel.args -- --smp abc
 expect_abort "a bad runner value (--smp abc)" "runner options refused: .*--smp wants a number"
 IRQBENCH_QEMU=$tmp/no-qemu bisect --args-file kernel.args
 expect_abort "QEMU missing" "runner options refused: .*no-qemu not found"
+# No QEMU on PATH: a PATH of everything else.
+mkdir -p "$tmp/noqemu"
+for f in /usr/local/bin/* /usr/bin/* /usr/sbin/*; do
+	[ "${f##*/}" = qemu-system-x86_64 ] || ln -sf "$f" "$tmp/noqemu/"
+done
+PATH=$tmp/noqemu IRQBENCH_QEMU='' bisect --args-file kernel.args
+expect_abort "QEMU missing from PATH" "set-up failed .*not on PATH: qemu-system-x86_64"
 bisect --image /etc/hostname
 expect_abort "an --image that is not a bzImage" "--image /etc/hostname is not an x86 bzImage"
 bisect --args-file kernel.args --jobs abc
@@ -141,11 +148,33 @@ expect_abort "an unknown test" "unknown test 'no_such_test'"
 # meets (the stand-in runner exits 3 as run-kernel.sh does then).
 history "$fixed" "--stub-rc 3" "--stub-rc 3" "--stub-rc 3" "--stub-rc 3" "$stale"
 bisect --args-file kernel.args
-if grep -q 'bisect run failed: exit code 128' "$tmp/out" && grep 'error:' "$tmp/lines" | grep -q 'outside the commit' &&
+if grep -q 'bisect run failed: exit code 128' "$tmp/out" &&
+	grep '^run.sh bisect: error:' "$tmp/lines" | grep -q 'outside the commit (exit 3): .*download failed' &&
 	! grep -qE '^git bisect (good|bad|skip) ' "$tmp/out"; then
-	ok "a download failure (runner exit 3) aborts: $(grep 'error:' "$tmp/lines" | tail -n1)"
+	ok "a download failure (runner exit 3) aborts: $(grep '^run.sh bisect: error:' "$tmp/lines")"
 else
 	not_ok "a download failure (runner exit 3) aborts" "$(grep -E 'error|bisect' "$tmp/out" | head -n 4 | tr '\n' '|')"
+fi
+
+# The same --image for every commit does not boot: no commit can be tested,
+# abort after that one boot.  An image of the tree's own (rebuilt per commit
+# by the caller) that does not boot is that commit's: skipped.
+history "$fixed" "$fixed" "$stale"
+STUB_RC=1 STUB_CONSOLE=Kernel-panic bisect --image "$tmp/bzImage" --modules none
+if grep -q 'bisect run failed: exit code 128' "$tmp/out" && [ "$(grep -c 'error:' "$tmp/lines")" = 2 ] &&
+	grep '^run.sh bisect: error:' "$tmp/lines" | grep -q -- "--image .*bzImage did not boot to init .* the same for every commit" &&
+	[ "$(wc -l <"$tmp/runs")" = 1 ] && ! grep -qE '^git bisect (good|bad|skip) ' "$tmp/out"; then
+	ok "an --image that does not boot, the same for every commit: abort (128) after one boot"
+else
+	not_ok "an --image that does not boot, the same for every commit: abort (128) after one boot" \
+		"runs=$(wc -l <"$tmp/runs"): $(grep -E 'error|bisect:' "$tmp/out" | head -n 3 | tr '\n' '|')"
+fi
+cp "$tmp/bzImage" "$tmp/h/bzImage"
+STUB_RC=1 STUB_CONSOLE=Kernel-panic bisect --image bzImage --modules none
+if grep -q 'only skipped commits left' "$tmp/out" && grep -q -- '-> skip (125): kernel did not boot' "$tmp/lines"; then
+	ok "an --image of the tree's own that does not boot: skipped (125)"
+else
+	not_ok "an --image of the tree's own that does not boot: skipped (125)" "$(tail -n 4 "$tmp/out" | tr '\n' '|')"
 fi
 
 # The test refused its arguments inside the guest (exit 2): abort as well.

@@ -166,7 +166,7 @@ PY
 }
 
 # The folder a run inside a QEMU guest brings back: guest-init.sh's
-# status.tsv (name, exit code, verdict, seconds) and meta.json's
+# status.tsv (the one schema, lib/run/status.sh) and meta.json's
 # kernel_runner.
 test_nested() {
 	local n=$TMP/nested
@@ -174,11 +174,18 @@ test_nested() {
 	cp "$RUNDIR"/*.ktap "$RUNDIR"/*.log "$RUNDIR/results.jsonl" "$n/"
 	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m.update(kernel_release="6.12.57+deb13-amd64", kernel_runner={"accel": "tcg", "image_release": "6.12.57+deb13-amd64"}, timing_comparable=False); json.dump(m, open(sys.argv[2], "w"))' \
 		"$RUNDIR/meta.json" "$n/meta.json"
-	printf 'pass\t0\tpass\t1\nskip_ktap\t4\tskip\t1\ncrash\t124\ttimeout\t30\nfail\t1\tfail\t2\n' >"$n/status.tsv"
+	(
+		. "$ROOT/lib/run/status.sh"
+		for t in pass:0:1 skip_ktap:4:1 crash:124:30 fail:1:2; do
+			IFS=: read -r name rc secs <<<"$t"
+			status_classify "$rc" "$secs" 30
+			status_line "$name" "$STATUS_RESULT" "$rc" "$secs" "$STATUS_WHY"
+		done
+	) >"$n/status.tsv"
 	runsh export --junit "$n"
 	check_eq "nested: junit exit 0" "$RC" 0
 	check "nested: a timed-out test is an error saying so" \
-		grep -q '<error message="timed out (exit 124)"' "$n/junit.xml"
+		grep -q '<error message="timeout after 30s"' "$n/junit.xml"
 	runsh export --kcidb "$n"
 	check_eq "nested: kcidb exit 0" "$RC" 0
 	if "$PYTHON" -c "import jsonschema" 2>/dev/null; then

@@ -24,7 +24,7 @@ args=${IRQBENCH_HALT_WAKEUP_ARGS:---vcpus 2,3,8,16 --pcpus 2 --wakes 64}
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-mkdir "$out/run" "$out/lost"
+mkdir "$out/run" "$out/lost" "$out/cross"
 # shellcheck disable=SC2086
 IRQBENCH_RESULTS_DIR=$out/run "$bin" $args --timeout 240 >"$out/ktap" 2>"$out/log"
 rc=$?
@@ -40,6 +40,10 @@ bad_rc=$?
 unshare --pid --fork --kill-child "$bin" --vcpus 2,3,4 --pcpus 2 --wakes 8 --sources ipi,irqfd \
 	--orders rr --halt-poll off --timeout 60 >"$out/pidns.ktap" 2>&1
 pidns_rc=$?
+# Waker and targets on two NUMA nodes: on a one-node machine every case SKIPs.
+IRQBENCH_RESULTS_DIR=$out/cross "$bin" --vcpus 2 --pcpus 1 --wakes 8 --placement cross-node \
+	--timeout 60 >"$out/cross.ktap" 2>&1
+cross_rc=$?
 
 nested=skip
 if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ]; then
@@ -49,13 +53,13 @@ if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ]; then
 	nested=$out/nested
 fi
 
-PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" "$nested" "$pidns_rc" <<'PY'
+PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$lost_rc" "$bad_rc" "$args" "$nested" "$pidns_rc" "$cross_rc" <<'PY'
 import json, os, re, sys
 out, rc, lost_rc, bad_rc, args, nested = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
-pidns_rc = int(sys.argv[7])
+pidns_rc, cross_rc = int(sys.argv[7]), int(sys.argv[8])
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/run/results.jsonl")]
-from tap import check, done
+from tap import check, check_cross_node, check_names, done
 
 opt = dict(re.findall(r"--([a-z-]+) (\S+)", args))
 vcpus = [int(v) for v in opt.get("vcpus", "2").split(",")]
@@ -71,25 +75,21 @@ check(not [l for l in lines if l.startswith("not ok")], "no result failed: " +
       "; ".join(l for l in lines if l.startswith("not ok"))[:300])
 check(rc in (0, 4), f"exit status {rc}: no failure")
 
-# Records name a series ("ipi.rr.poll-off.p2"); the vCPU count is a param.
+# Records are named as their KTAP lines ("ipi.rr.poll-off.p2.m8").
+check_names("\n".join(ktap), recs, "halt_wakeup")
 by = {}
 for r in recs:
-    m = r.get("params", {}).get("vcpus")
-    v = r["variant"]
-    if m is not None:
-        base, p = v.rsplit(".p", 1)
-        v = f"{base}.m{int(m)}.p{p}"
-    by.setdefault(v, {})[r["metric"]] = r
+    by.setdefault(r["variant"], {})[r["metric"]] = r
 need = {"wakeup_latency", "interrupts_sent", "wakeups_per_sec", "halt_exits", "halt_wakeup",
         "halt_successful_poll", "halt_attempted_poll", "kvm_vcpu_wakeup", "verdict"}
 for p in pcpus:
     for m in vcpus:
-        ctl = by.get(f"control.m{m}.p{p}", {})
+        ctl = by.get(f"control.p{p}.m{m}", {})
         check(ctl.get("control", {}).get("value") == "pass" and
               ctl.get("tsc_offset_outside_bracket", {}).get("value") == 0,
               f"control m{m} p{p}: counters see each blocked wakeup, TSC offsets verified")
         for s, o, poll in cells:
-            v = f"{s}.{o}.poll-{poll}.m{m}.p{p}"
+            v = f"{s}.{o}.poll-{poll}.p{p}.m{m}"
             recs_v = by.get(v, {})
             missing = sorted(need - set(recs_v))
             check(not missing, f"{v}: records complete {missing or ''}")
@@ -103,7 +103,8 @@ for p in pcpus:
                   f"{v}: {sent} of {wakes} interrupts, one non-negative raw sample each")
             check(pr.get("vcpus") == m and pr.get("pcpus") == p and pr.get("source") == s and
                   pr.get("order") == o and pr.get("halt_poll") == poll and
-                  "blocked_per_pcpu" in pr and "pi_path" in pr,
+                  "blocked_per_pcpu" in pr and "pi_path" in pr and
+                  pr.get("node_placement") == "same-node",
                   f"{v}: params for the plots {pr}")
             st = {k: recs_v[k]["value"] for k in need - {"wakeup_latency", "verdict"}}
             ok = st["halt_exits"] == sent and st["kvm_vcpu_wakeup"] <= sent
@@ -120,24 +121,24 @@ for p in pcpus:
                  and r.get("ci_level") == 0.95 and r.get("method")) or
                 (len(vcpus) < 2 and r.get("skipped")))
             check(ok, f"ns_per_blocked_vcpu {s} poll-{poll} p{p}: value within its interval")
-pi = by.get("posted_interrupts", {})
-det = pi.get("posted_interrupt_paths", {})
+det = by.get("posted_interrupts.detect", {}).get("posted_interrupt_paths", {})
 check(det.get("value") and "assigned" in det.get("reason", ""),
       f"posted-interrupt detection recorded ({det.get('value')})")
-h = pi.get("pi_wakeup_handler_duration", {})
+h = by.get("posted_interrupts.pi_wakeup_handler_duration", {}).get("pi_wakeup_handler_duration", {})
 check(h.get("skipped") or h.get("value") is not None, "pi_wakeup_handler metric: measured or SKIP with its reason")
 check(all(r["kernel"] and r["host"]["kvm_module"] for r in recs), "records carry kernel and host")
 
 # The dropped interrupt: a failure naming the vCPU (target 1 = vCPU 2 at round 3).
 lost = open(out + "/lost.ktap").read()
-check(lost_rc == 1 and re.search(r"not ok \d+ signal_msi\.rr\.poll-off\.m3\.p2 # fail: lost wakeup: vCPU 1 ", lost),
+check(lost_rc == 1 and re.search(r"not ok \d+ signal_msi\.rr\.poll-off\.p2\.m3 # fail: lost wakeup: vCPU 1 ", lost),
       f"a dropped interrupt fails naming its vCPU (exit {lost_rc})")
 check(bad_rc == 2 and len(open(out + "/bad").read().strip().splitlines()) == 1,
       f"bad option: one-line error, exit {bad_rc}")
 pidns = open(out + "/pidns.ktap").read()
-check(pidns_rc == 0 and re.search(r"^ok \d+ control\.m3\.p2 # control pass: .*kvm_vcpu_wakeup waited exact", pidns, re.M)
+check(pidns_rc == 0 and re.search(r"^ok \d+ control\.p2\.m3 # control pass: .*kvm_vcpu_wakeup waited exact", pidns, re.M)
       and re.search(r"kvm_vcpu_wakeup 8 \(waited 8\)", pidns),
       f"in a PID namespace: the wakeup tracepoint counts every wakeup (exit {pidns_rc})")
+check_cross_node(out + "/cross.ktap", out + "/cross/results.jsonl", cross_rc, "halt_wakeup")
 
 if nested != "skip":
     try:

@@ -16,11 +16,16 @@ IRQBENCH_RESULTS_DIR=$out "$bin" --rates 2000,max --scaling 1,2 --phase-ms 300 \
 	--window-ms 50 --timeout 120 >"$out/ktap" 2>"$out/log"
 rc=$?
 cat "$out/ktap"
+# Idle guests and the storm on two NUMA nodes: on one node every case SKIPs.
+mkdir "$out/cross"
+IRQBENCH_RESULTS_DIR=$out/cross "$bin" --placement cross-node --rates 2000 --scaling 1 \
+	--phase-ms 300 --window-ms 50 --timeout 120 >"$out/cross.ktap" 2>&1
+cross_rc=$?
 
-PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$bad_rc" <<'PY'
+PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$bad_rc" "$cross_rc" <<'PY'
 import json, sys
-out, rc, bad_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-from tap import check, done
+out, rc, bad_rc, cross_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+from tap import check, check_cross_node, check_names, done
 
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/results.jsonl")]
@@ -58,6 +63,10 @@ sc = recs_of("scaling", "injections_per_s")
 check(sorted(r["params"]["injectors"] for r in sc) == [1, 2] and all(r["summary"]["n"] > 0 for r in sc),
       "scaling: injection throughput for 1 and 2 injector threads")
 check(all(r["host"]["kvm_module"] and r["kernel"] for r in recs), "records carry kernel and host")
+check(all(r.get("params", {}).get("node_placement") == "same-node" for r in recs),
+      "every record carries node_placement=same-node (the default)")
+check_names(open(out + "/ktap").read(), recs, "inject_isolation")
+check_cross_node(out + "/cross.ktap", out + "/cross/results.jsonl", cross_rc, "inject_isolation")
 check(rc in (0, 4), f"exit status {rc}")
 done()
 PY

@@ -24,7 +24,7 @@ import json, sys
 out, n, rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/results.jsonl")]
-from tap import check, done
+from tap import check, check_names, done
 
 lines = [l for l in ktap if l.startswith(("ok ", "not ok "))]
 plan = int([l for l in ktap if l.startswith("1..")][0][3:])
@@ -33,6 +33,7 @@ by = {}
 for r in recs:
     by.setdefault(r["variant"], {})[r["metric"]] = r
 check(len(by) == 18, f"JSON records for every variant ({len(by)})")
+check_names("\n".join(ktap), recs, "ioapic_eoi_reuse")
 need = {"reuses", "in_service_in_isr_guest", "in_service_in_isr_host", "eoi_exits",
         "first_eoi_exits", "remote_irr_after_eoi", "redelivered", "wall_time"}
 missing = {v: sorted(need - set(m)) for v, m in by.items() if need - set(m)}

@@ -24,7 +24,9 @@ echo "TAP version 13"
 cat >"$tmp/qemu" <<'EOS'
 #!/bin/sh
 # QEMU stand-in: never boots; it and a child of its own note their PIDs.
+# FAKE_ONE: one process, as QEMU is (its threads die with it).
 echo $$ >>"$FAKE_PIDS"
+[ -z "${FAKE_ONE-}" ] || exec sleep 300
 sleep 300 &
 echo $! >>"$FAKE_PIDS"
 wait
@@ -44,7 +46,8 @@ descendants() {
 # start NAME ARGS...: the runner in the background with the stand-in QEMU,
 # once it and its helpers run: RUNNER, and their PIDs in $tmp/NAME.pids.
 start() {
-	local name=$1 i
+	local name=$1 i want=2
+	[ -z "${FAKE_ONE-}" ] || want=1
 	shift
 	export FAKE_PIDS=$tmp/$name.qemu
 	: >"$FAKE_PIDS"
@@ -52,7 +55,7 @@ start() {
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	RUNNER=$!
 	for ((i = 0; i < 100; i++)); do
-		[ "$(wc -l <"$FAKE_PIDS")" -ge 2 ] && pgrep -P "$RUNNER" >/dev/null && break
+		[ "$(wc -l <"$FAKE_PIDS")" -ge "$want" ] && pgrep -P "$RUNNER" >/dev/null && break
 		sleep 0.1
 	done
 	sleep 0.5 # the console streamer starts after QEMU
@@ -98,6 +101,41 @@ check "no boot: nothing it started is left" none_alive noboot
 check_eq "no scratch files in the system temp dir" "$(ls -A "$tmp/systmp")" ""
 check_eq "the cache's scratch folders are gone too" "$(ls -A "$tmp/cache/tmp" 2>/dev/null)" ""
 
+# SIGKILL: no trap runs.  QEMU (--pdeathsig) and tail (--pid) still go
+# with the runner, and its scratch folder is in the cache, not the system
+# temp dir.
+export FAKE_ONE=1
+start KILL
+unset FAKE_ONE
+kill -KILL "$RUNNER"
+wait "$RUNNER" 2>/dev/null
+check "SIGKILL: QEMU, tail and sed were running ($(wc -l <"$tmp/KILL.pids") PIDs)" \
+	test -n "$(ps -o comm= -p "$(paste -sd, "$tmp/KILL.pids")" | grep -x tail)"
+check "SIGKILL: nothing it started is left" none_alive KILL
+check_eq "SIGKILL: no scratch files in the system temp dir" "$(ls -A "$tmp/systmp")" ""
+check "SIGKILL: its scratch folder is left in the cache only" test -n "$(ls -A "$tmp/cache/tmp" 2>/dev/null)"
+rm -rf "$tmp/cache/tmp"
+
+# A download that fails is said to be one (exit 3, the environment), not a
+# boot failure: an apt-get that cannot reach the archive, an empty cache.
+mkdir -p "$tmp/noapt"
+printf '#!/bin/sh\necho "E: Failed to fetch (no network)" >&2\nexit 100\n' >"$tmp/noapt/apt-get"
+chmod +x "$tmp/noapt/apt-get"
+expect_error 3 "fetch-debian.sh: error: download failed: apt-get (download|update)" "a failed download: exit 3, 'download failed'" -- \
+	env PATH="$tmp/noapt:$PATH" IRQBENCH_CACHE="$tmp/nocache" "$run" --debian 6.12 --no-build /bin/busybox
+
+# A read-only --out: one line, exit 2, before anything is fetched.
+mkdir -p "$tmp/ro"
+if ((EUID == 0)) && mount -t tmpfs -o size=64k,ro irqbench-test "$tmp/ro" 2>/dev/null; then
+	expect_error 2 "run-kernel.sh: error: cannot write in --out directory $tmp/ro: Read-only file system$" "read-only --out" -- \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --out "$tmp/ro" /bin/busybox
+	expect_error 2 "run-kernel.sh: error: cannot create --out directory $tmp/ro/sub: Read-only file system$" "read-only --out (a new subfolder)" -- \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --out "$tmp/ro/sub" /bin/busybox
+	umount "$tmp/ro"
+else
+	skip "read-only --out" "needs root (mount -t tmpfs -o ro)"
+fi
+
 # Two runners started together: two results folders, never one.
 export IRQBENCH_RESULTS_ROOT=$tmp/results FAKE_PIDS=$tmp/par.qemu
 : >"$FAKE_PIDS"
@@ -114,7 +152,10 @@ check "two runners at once: two folders ($(basename "$d1"), $(basename "$d2"))" 
 # --out that cannot be used is refused before anything starts.
 mkdir -p "$tmp/full" && echo x >"$tmp/full/notes"
 expect_error 2 "error: --out $tmp/full exists and is not empty" "--out not empty" -- "$run" --image "$tmp/bzImage" --modules none --no-build --out "$tmp/full" /bin/busybox
-expect_error 2 "error: --debian must be 6.1 or 6.12, not '5.10' \(usage: run.sh kernel" "--debian 5.10 names run.sh kernel's usage" -- "$run" --debian 5.10
+# (the repo's cache: whether the archive has a series is in the private apt
+# lists, fetched once, ~21 MB, and shared with the kernel tests)
+expect_error 2 "error: Debian's archive has no 5.10 kernel.*usage: run.sh kernel --debian SERIES" "--debian 5.10 (not in the archive) names run.sh kernel's usage" -- env IRQBENCH_CACHE="$repo/.cache" "$run" --debian 5.10
+expect_error 2 "error: --debian wants a Debian series .*usage: run.sh kernel" "--debian 5.x names run.sh kernel's usage" -- "$run" --debian 5.x
 expect_error 2 "error: --smp wants a number" "--smp abc" -- "$run" --smp abc --image "$tmp/bzImage"
 expect_error 2 "error: --kvm-patch needs a patch file" "empty --kvm-patch" -- "$run" --kvm-patch "" --image "$tmp/bzImage"
 : >"$tmp/empty.patch"

@@ -4,7 +4,8 @@
 # Messages that say what is wrong: make KSRC=<typo> or a KSRC with a space
 # fails with one line naming the reason and leaves build/ksrc.path alone (so
 # the next plain make rebuilds nothing); halt_wakeup names the value it
-# refuses.  Seconds.  Exit 0 pass, 1 fail, 4 skip.
+# refuses; a /dev/kvm that is not KVM is a SKIP with the reason, and exit
+# codes are classified as what they are.  Seconds.  Exit 0 pass, 1 fail, 4 skip.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=${here%/tests}
@@ -43,4 +44,27 @@ if [ -x "$bin" ]; then
 else
 	skip "halt_wakeup --inject-lost-wakeup" "no $bin"
 fi
+# /dev/kvm that is not a KVM device (bound to /dev/null): the test SKIPs
+# with the reason, never "crashed (signal 126)".
+if ((EUID == 0)) && [ -x "$bin" ] && command -v unshare >/dev/null; then
+	rc=0
+	# shellcheck disable=SC2016 # $1, $2 are sh's
+	unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$1" run halt_wakeup --out "$2"' sh \
+		"$repo/run.sh" "$tmp/kvmnull" >"$tmp/out" 2>&1 || rc=$?
+	check_eq "/dev/kvm bound to /dev/null: run.sh run exits 0 (a skip)" "$rc" 0
+	check_eq "/dev/kvm bound to /dev/null: SKIP (exit 4) with the reason" \
+		"$(cut -f1-3,5 "$tmp/kvmnull/status.tsv" 2>/dev/null | tr '\t' '|')" \
+		"halt_wakeup|SKIP|4|/dev/kvm is not a usable KVM device (KVM_GET_API_VERSION: Inappropriate ioctl for device)"
+else
+	skip "/dev/kvm bound to /dev/null" "needs root, unshare and $bin"
+fi
+# The one classifier of exit codes (lib/run/status.sh): 254 is a selftests
+# assertion, 126 could not start, only 129..192 are signals.
+# shellcheck source=lib/run/status.sh
+source "$repo/lib/run/status.sh"
+for c in "254|FAIL|assertion failed (exit 254, TEST_ASSERT)" "126|FAIL|could not start (exit 126)" \
+	"139|FAIL|crashed (signal 11)" "4|SKIP|" "2|FAIL|bad input (exit 2)"; do
+	status_classify "${c%%|*}" 1 10
+	check_eq "exit ${c%%|*}: ${c#*|}" "${c%%|*}|$STATUS_RESULT|$STATUS_WHY" "$c"
+done
 tap_done

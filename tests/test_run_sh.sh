@@ -233,6 +233,12 @@ assert m["profile"] == "quick", m["profile"]
 assert m["tests"][0] == "pass" and len(m["tests"]) == 9, m["tests"]
 assert m["kernel_release"] == os.uname().release
 assert isinstance(m["kvm_modules"], dict)
+# NUMA nodes and their CPUs, as sysfs has them (null without NUMA).
+import glob
+want = sorted(int(d.rsplit("node", 1)[1]) for d in glob.glob("/sys/devices/system/node/node[0-9]*"))
+got = m["numa_nodes"]
+assert (got is None and not want) or [n["node"] for n in got] == want, (got, want)
+assert got is None or all(n["ncpus"] >= 0 and isinstance(n["cpus"], str) for n in got), got
 assert m["date"].endswith("Z")
 EOF
 	else

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The Makefile takes the selftests lib's sources and flags from the tree's
 # own Makefile (lib/build/selftests-vars.mk).  Checked on a skeleton of the
-# x86/ layout (6.14 on: Makefile -> Makefile.kvm, ARCH=x86) and, when it is
-# set up, on the default tree's x86_64/ layout (up to 6.13).
+# x86/ layout (6.14 on: Makefile -> Makefile.kvm, ARCH=x86) and, when they
+# are set up, on the default tree's x86_64/ layout (up to 6.13) and on a 7.x
+# tree's x86/ layout (tests/test_ksrc_upstream.sh unpacks one).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 vars=$top/lib/build/selftests-vars.mk
@@ -63,5 +64,13 @@ if [ -f "$real/Makefile" ]; then
 	check '[[ "$got" == *"lib/x86_64/processor.c"* && "$got" == *"include/x86_64 "* ]]' \
 		"x86_64/ layout (6.12 tree): lib/x86_64 and include/x86_64"
 fi
+# The real x86/ layout: a 7.x tree as tests/test_ksrc_upstream.sh unpacks it.
+for real in "$top"/.cache/linux-source-[7-9].*/tools/testing/selftests/kvm; do
+	[ -f "$real/Makefile.kvm" ] || continue
+	t=${real%/tools/testing/selftests/kvm}
+	got=$(make -s -C "$real" -f Makefile -f "$vars" OUTPUT="$sk/out" irqbench-vars 2>/dev/null)
+	check '[[ "$got" == *"lib/x86/processor.c"* && "$got" == *"include/x86 "* && "$got" != *x86_64* ]]' \
+		"x86/ layout (${t##*/} tree): lib/x86 and include/x86"
+done
 echo "1..$n"
 exit $failed

@@ -61,7 +61,7 @@ if command -v setpriv >/dev/null; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		env IRQBENCH_PACKAGE_LIST="$tmp/missing.list" HOME="$tmp" "$tmp/setup.sh" check
 else
-	not_ok "setpriv missing (util-linux, in the check group)"
+	not_ok "setpriv missing (util-linux, in the kernel group)"
 fi
 one_line "a package apt does not have: apt's error" 2 \
 	'apt-get install irqbench-no-such-package failed: E: Unable to locate package' \

@@ -57,6 +57,7 @@
 #include "lib/stats.h"
 #include "lib/trace_counter.h"
 #include "lib/tsc.h"
+#include "lib/x86/vm.h"
 
 #define MAX_SIZES 16
 #define MAX_CPUS 64
@@ -91,7 +92,8 @@ struct config {
 	unsigned long wake_timeout_ms;
 	unsigned long inject_lost; /* drop this round of the first cell */
 	unsigned long seed;
-	int cpus[MAX_CPUS], nr_cpus;
+	/* --placement: the waker on A's first CPU, the targets on B's. */
+	const struct placement_group *waker_cpus, *target_cpus;
 	uint64_t halt_poll_ns; /* "on": the kvm module's default */
 };
 
@@ -730,11 +732,7 @@ static void create_vm(struct vmrun *r)
 	vm_enable_cap(r->vm, KVM_CAP_X2APIC_API,
 		      KVM_X2APIC_API_USE_32BIT_IDS |
 			      KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK);
-#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
-	vm_init_descriptor_tables(r->vm);
-	for (i = 0; i < r->m; i++)
-		vcpu_init_descriptor_tables(vcpus[i]);
-#endif
+	x86_vm_descriptor_tables(r->vm, vcpus, r->m);
 	vm_install_exception_handler(r->vm, HALT_WAKEUP_VECTOR,
 				     halt_wakeup_isr);
 	vm_install_exception_handler(r->vm, HALT_WAKEUP_STOP_VECTOR,
@@ -750,7 +748,7 @@ static void create_vm(struct vmrun *r)
 	memset(r->st, 0, sizeof(*r->st));
 
 	r->waker = vcpus[0];
-	r->waker_cpu = r->c->cpus[0];
+	r->waker_cpu = r->c->waker_cpus->cpus[0];
 	r->t = calloc(r->nr_targets, sizeof(*r->t));
 	TEST_ASSERT(r->t, "out of memory");
 	for (i = 0; i < r->nr_targets; i++) {
@@ -758,8 +756,11 @@ static void create_vm(struct vmrun *r)
 
 		t->vcpu = vcpus[i + 1];
 		t->index = i;
-		/* vCPU j on the (j mod P)-th CPU: the waker is vCPU 0. */
-		t->cpu = r->c->cpus[(i + 1) % r->p];
+		/*
+		 * vCPU j on the (j mod P)-th CPU of B: the waker is vCPU 0
+		 * (same-node: A and B are the same CPUs).
+		 */
+		t->cpu = r->c->target_cpus->cpus[(i + 1) % r->p];
 		per_cpu[(i + 1) % r->p]++;
 		t->eventfd = -1;
 		t->stats_ok = !kvm_stats_open(&t->stats, t->vcpu->fd);
@@ -841,23 +842,15 @@ static void set_params(struct results *res, struct vmrun *r, const char *src,
 }
 
 /*
- * Records name a series, not a cell: the vCPU count is the "vcpus" param,
- * so that plots draw one line per source (and order, polling, pCPUs)
- * across M.  KTAP names keep it: "ipi.rr.poll-off.m64.p2".
+ * A cell's records' variant is its KTAP name, "ipi.rr.poll-off.p2.m64":
+ * the series (one line per source, order, polling and pCPUs across M, in
+ * plots) is that name less its last token, the vCPU count, which is also
+ * the "vcpus" param.
  */
 static void series_name(char *out, size_t size, const char *name, int m)
 {
-	char tag[16];
-	const char *at;
-
-	snprintf(tag, sizeof(tag), ".m%d.", m);
-	at = strstr(name, tag);
-	if (!at) {
-		snprintf(out, size, "%s", name);
-		return;
-	}
-	snprintf(out, size, "%.*s.%s", (int)(at - name), name,
-		 at + strlen(tag));
+	(void)m;
+	snprintf(out, size, "%s", name);
 }
 
 static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
@@ -884,32 +877,19 @@ static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
 	results_count(res, variant, "wakeups_per_sec", "1/s", (long long)rate);
 	results_count(res, variant, "wall_time", "ns", ph->wall_ns);
 	for (s_i = 0; s_i < NR_STATS; s_i++)
-		if (r->t[0].stats_ok)
-			results_count(res, variant, stat_names[s_i], "count",
-				      ph->stat[s_i]);
-		else
-			results_skip(res, variant, stat_names[s_i],
-				     "no binary stats (KVM_GET_STATS_FD)");
-	if (r->wake_ok) {
-		results_count(res, variant, "kvm_vcpu_wakeup", "count",
-			      ph->wake_all);
+		results_count_or_skip(res, variant, stat_names[s_i],
+				      r->t[0].stats_ok, ph->stat[s_i],
+				      "no binary stats (KVM_GET_STATS_FD)");
+	results_count_or_skip(res, variant, "kvm_vcpu_wakeup", r->wake_ok,
+			      ph->wake_all, r->wake_why);
+	if (r->wake_ok)
 		results_count(res, variant, "kvm_vcpu_wakeup_waited", "count",
 			      ph->wake_waited);
-	} else {
-		results_skip(res, variant, "kvm_vcpu_wakeup", r->wake_why);
-	}
-	if (r->pi_ok)
-		results_count(res, variant, "kvm_pi_irte_update", "count",
-			      ph->pi_irte);
-	else
-		results_skip(res, variant, "kvm_pi_irte_update",
-			     r->pi_irte.why);
-	if (r->reinjected_ok)
-		results_count(res, variant, "wakeup_vector_reinjected", "count",
-			      ph->reinjected);
-	else
-		results_skip(res, variant, "wakeup_vector_reinjected",
-			     r->reinjected.why);
+	results_count_or_skip(res, variant, "kvm_pi_irte_update", r->pi_ok,
+			      ph->pi_irte, r->pi_irte.why);
+	results_count_or_skip(res, variant, "wakeup_vector_reinjected",
+			      r->reinjected_ok, ph->reinjected,
+			      r->reinjected.why);
 
 	ktap_comment(
 		&h->k,
@@ -1090,13 +1070,14 @@ static void report_pi(struct harness *h, const struct pi_facts *f,
 		irte_ok ? (irte_updates ? "fired" : "never fired") :
 			  "not countable");
 	results_params(res, "pi_path=%s", pi_path);
-	results_text(res, "posted_interrupts", "posted_interrupt_paths",
+	results_text(res, "posted_interrupts.detect", "posted_interrupt_paths",
 		     pi_path, text);
 	if (irte_ok)
-		results_count(res, "posted_interrupts", "kvm_pi_irte_update",
-			      "count", irte_updates);
+		results_count(res, "posted_interrupts.detect",
+			      "kvm_pi_irte_update", "count", irte_updates);
 	if (!pi_graph.open)
-		results_skip(res, "posted_interrupts",
+		results_skip(res,
+			     "posted_interrupts.pi_wakeup_handler_duration",
 			     "pi_wakeup_handler_duration", f->handler_why);
 	results_params(res, NULL);
 	if (harness_wanted(h, "posted_interrupts.detect"))
@@ -1174,8 +1155,8 @@ static void keep_for_slope(const struct vmrun *r, int pi, int vi,
 static void cell_name(char *buf, size_t size, int m, int p, enum source s,
 		      enum order o, enum poll poll)
 {
-	snprintf(buf, size, "%s.%s.poll-%s.m%d.p%d", source_names[s],
-		 order_names[o], poll_names[poll], m, p);
+	snprintf(buf, size, "%s.%s.poll-%s.p%d.m%d", source_names[s],
+		 order_names[o], poll_names[poll], p, m);
 }
 
 /* pi_wakeup_handler's durations during the cell just run, if traced. */
@@ -1222,7 +1203,7 @@ static void run_vm(struct harness *h, struct config *c, int pi, int vi,
 		"M=%d vCPUs on P=%d pCPUs: %d halted targets, %.3g per pCPU; waker on CPU %d; TSC offsets via %s; %s",
 		r.m, r.p, r.nr_targets, r.blocked_per_pcpu, r.waker_cpu,
 		r.offset_how, r.wake_why[0] ? r.wake_why : "");
-	snprintf(name, sizeof(name), "control.m%d.p%d", r.m, r.p);
+	snprintf(name, sizeof(name), "control.p%d.m%d", r.p, r.m);
 	if (harness_wanted(h, name))
 		run_control(h, &r, name);
 
@@ -1292,7 +1273,6 @@ static struct config config = {
 static void plan(struct harness *h)
 {
 	struct config *c = &config;
-	struct harness_case *hc;
 	char name[96];
 	int i, j, s, o, p;
 
@@ -1303,11 +1283,7 @@ static void plan(struct harness *h)
 		for (j = 0; j < c->vcpus.n; j++) {
 			int m = c->vcpus.v[j], pc = c->pcpus.v[i];
 
-			hc = harness_add_case(h, NULL, "control.m%d.p%d", m,
-					      pc);
-			if (hc)
-				series_name(hc->variant, sizeof(hc->variant),
-					    hc->name, m);
+			harness_add_case(h, NULL, "control.p%d.m%d", pc, m);
 			for (p = 0; p < NR_POLLS; p++)
 				for (s = 0; s < NR_SOURCES; s++)
 					for (o = 0; o < NR_ORDERS; o++) {
@@ -1317,13 +1293,8 @@ static void plan(struct harness *h)
 							continue;
 						cell_name(name, sizeof(name), m,
 							  pc, s, o, p);
-						hc = harness_add_case(
-							h, NULL, "%s", name);
-						if (hc)
-							series_name(
-								hc->variant,
-								sizeof(hc->variant),
-								name, m);
+						harness_add_case(h, NULL, "%s",
+								 name);
 					}
 		}
 	for (i = 0; i < c->pcpus.n; i++)
@@ -1346,13 +1317,16 @@ static const char *unmet(struct harness *h)
 	struct config *c = &config;
 	int i, max_vcpus;
 
-	(void)h;
-	c->nr_cpus = placement_cpus(c->cpus, MAX_CPUS);
-	for (i = 0; i < c->pcpus.n; i++)
-		if ((int)c->pcpus.v[i] > c->nr_cpus) {
+	c->waker_cpus = &h->a;
+	c->target_cpus = &h->b;
+	for (i = 0; !h->unplaced[0] && i < c->pcpus.n; i++)
+		if ((int)c->pcpus.v[i] > h->b.nr_cpus) {
 			snprintf(why, sizeof(why),
-				 "--pcpus %lu: this process may use %d CPUs",
-				 c->pcpus.v[i], c->nr_cpus);
+				 "--pcpus %lu: this process may use %d CPUs%s",
+				 c->pcpus.v[i], h->b.nr_cpus,
+				 strcmp(h->placement, "same-node") ?
+					 " on the targets' node" :
+					 "");
 			return why;
 		}
 	max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
@@ -1402,47 +1376,30 @@ static void run(struct harness *h)
 	ftrace_graph_close(&pi_graph);
 }
 
-static const struct test_descriptor test = {
-	.name = "halt_wakeup",
-	.options =
-		(const struct harness_option[]){
-			{ "vcpus", OPT_LIST, &config.vcpus, 2,
-			  HALT_WAKEUP_MAX_TARGETS,
-			  .help = "vCPUs per VM (vCPU 0 wakes, the rest halt)" },
-			{ "pcpus", OPT_LIST, &config.pcpus, 1, MAX_CPUS,
-			  .help = "physical CPUs the vCPUs are pinned on" },
-			{ "sources", OPT_NAMES, config.source,
-			  .choices = source_names,
-			  .help = "how the wakeup is sent" },
-			{ "orders", OPT_NAMES, config.order,
-			  .choices = order_names,
-			  .help = "order of the targets" },
-			{ "halt-poll", OPT_NAMES, config.poll,
-			  .choices = poll_names, .help = "halt polling" },
-			{ "wakes", OPT_UINT, &config.wakes, 1,
-			  HALT_WAKEUP_MAX_ROUNDS, .help = "wakeups per cell" },
-			{ "wake-timeout-ms", OPT_UINT, &config.wake_timeout_ms,
-			  1, 600000, .help = "after this a wakeup is lost" },
-			{ "seed", OPT_UINT, &config.seed, 0, ~0ul,
-			  .help = "seed of the random order and the bootstrap" },
-			{ "inject-lost-wakeup", OPT_UINT, &config.inject_lost,
-			  1, ~0ul,
-			  .help = "drop this round of the first cell (tests the test)" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_X2APIC_API),
-					      HARNESS_CAP(KVM_CAP_HALT_POLL),
-					      {} },
-	.timeout = 600,
-	.plan = plan,
-	.unmet = unmet,
-	.describe = describe,
-	.run = run,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "vcpus", OPT_LIST, &config.vcpus, 2, HALT_WAKEUP_MAX_TARGETS,
+	  .help = "vCPUs per VM (vCPU 0 wakes, the rest halt)" },
+	{ "pcpus", OPT_LIST, &config.pcpus, 1, MAX_CPUS,
+	  .help = "physical CPUs the vCPUs are pinned on" },
+	{ "sources", OPT_NAMES, config.source, .choices = source_names,
+	  .help = "how the wakeup is sent" },
+	{ "orders", OPT_NAMES, config.order, .choices = order_names,
+	  .help = "order of the targets" },
+	{ "halt-poll", OPT_NAMES, config.poll, .choices = poll_names,
+	  .help = "halt polling" },
+	{ "wakes", OPT_UINT, &config.wakes, 1, HALT_WAKEUP_MAX_ROUNDS,
+	  .help = "wakeups per cell" },
+	{ "wake-timeout-ms", OPT_UINT, &config.wake_timeout_ms, 1, 600000,
+	  .help = "after this a wakeup is lost" },
+	{ "seed", OPT_UINT, &config.seed, 0, ~0ul,
+	  .help = "seed of the random order and the bootstrap" },
+	{ "inject-lost-wakeup", OPT_UINT, &config.inject_lost, 1, ~0ul,
+	  .help = "drop this round of the first cell (tests the test)" },
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "halt_wakeup", .options = options,
+	     HARNESS_CAPS(KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD, KVM_CAP_X2APIC_API,
+			  KVM_CAP_HALT_POLL),
+	     .timeout = 600, .placement = true, .plan = plan, .unmet = unmet,
+	     .describe = describe, .run = run, .dump = dump_run);

@@ -45,6 +45,7 @@
 #include "lib/results.h"
 #include "lib/stats.h"
 #include "lib/tsc.h"
+#include "lib/x86/vm.h"
 
 #define ISO_STORM_VECTOR 0x40
 #define ISO_TIMER_VECTOR 0xec
@@ -87,12 +88,18 @@ struct injector {
 
 struct ctx {
 	struct options o;
-	int cpus[CPU_SETSIZE], nr_cpus;
+	/*
+	 * --placement: the idle guests on A's first CPU; "others" (the storm
+	 * in "different", the injectors) the rest of A (same-node) or B
+	 * (cross-node).  One CPU: everything shares it (has_other false).
+	 */
+	int idle_cpu, nr_cpus;
+	struct placement_group others;
+	bool has_other, cross_node;
 	struct guest_vm storm, idle[ISO_IDLE];
 	struct injector inj[ISO_MAX_INJECTORS];
 	int nr_inj;
 	_Atomic bool injecting, hogging;
-	int inj_cpus[CPU_SETSIZE], nr_inj_cpus;
 	struct results *res;
 	struct harness *h;
 	const char *stage;
@@ -174,6 +181,7 @@ static void *vcpu_thread(void *arg)
 	struct guest_vm *g = NULL;
 	struct ctx *c = current_ctx;
 	struct ucall uc;
+	uint64_t cmd;
 	int i;
 
 	for (i = 0; i < ISO_IDLE; i++)
@@ -182,23 +190,13 @@ static void *vcpu_thread(void *arg)
 	if (!g)
 		g = &c->storm;
 	g->tid[vcpu->id] = syscall(SYS_gettid);
-	for (;;) {
-		vcpu_run(vcpu);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_SYNC:
-			g->ready++;
-			continue;
-		case UCALL_DONE:
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			return NULL;
-		default:
-			TEST_FAIL("%s vCPU %d: unexpected exit %s", g->name,
-				  vcpu->id,
-				  exit_reason_str(vcpu->run->exit_reason));
-		}
+	while ((cmd = x86_vcpu_run(vcpu, &uc)) != UCALL_DONE) {
+		TEST_ASSERT(cmd == UCALL_SYNC, "%s vCPU %d: unexpected exit %s",
+			    g->name, vcpu->id,
+			    exit_reason_str(vcpu->run->exit_reason));
+		g->ready++;
 	}
+	return NULL;
 }
 
 static void vm_common(struct guest_vm *g, int nr_vcpus)
@@ -208,11 +206,7 @@ static void vm_common(struct guest_vm *g, int nr_vcpus)
 	irqchip_select(IRQCHIP_KERNEL);
 	g->vm = vm_create_with_vcpus(nr_vcpus, inject_isolation_guest, g->vcpu);
 	g->nr_vcpus = nr_vcpus;
-#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
-	vm_init_descriptor_tables(g->vm);
-	for (i = 0; i < nr_vcpus; i++)
-		vcpu_init_descriptor_tables(g->vcpu[i]);
-#endif
+	x86_vm_descriptor_tables(g->vm, g->vcpu, nr_vcpus);
 	for (i = 0; i < nr_vcpus; i++)
 		vm_install_exception_handler(g->vm, ISO_STORM_VECTOR + i,
 					     inject_isolation_storm_isr);
@@ -394,7 +388,7 @@ static void injectors_start(struct ctx *c, int n, double rate)
 					    injector_thread, &c->inj[i]),
 			    "pthread_create");
 		placement_pin(c->inj[i].thread,
-			      placement_spread(c->inj_cpus, c->nr_inj_cpus, i));
+			      placement_spread(&c->others, i));
 	}
 }
 
@@ -668,19 +662,15 @@ static void record_storm(struct ctx *c, const char *variant,
  */
 static void place(struct ctx *c, bool same)
 {
-	/* One CPU: everything shares it (only "same" runs). */
-	const int *others = c->nr_cpus > 1 ? c->cpus + 1 : c->cpus;
-	int nr_others = c->nr_cpus > 1 ? c->nr_cpus - 1 : 1, i;
+	int i;
 
 	for (i = 0; i < ISO_IDLE; i++)
 		if (c->idle[i].present)
-			placement_pin(c->idle[i].thread[0], c->cpus[0]);
+			placement_pin(c->idle[i].thread[0], c->idle_cpu);
 	for (i = 0; i < c->storm.nr_vcpus; i++)
 		placement_pin(c->storm.thread[i],
-			      same ? c->cpus[0] :
-				     placement_spread(others, nr_others, i));
-	memcpy(c->inj_cpus, others, nr_others * sizeof(int));
-	c->nr_inj_cpus = nr_others;
+			      same ? c->idle_cpu :
+				     placement_spread(&c->others, i));
 }
 
 static bool phase_sane(struct ctx *c, const struct phase *p, bool storm,
@@ -770,13 +760,13 @@ static void run_scaling(struct ctx *c)
 
 	c->stage = "scaling";
 	watchdog_stage("scaling");
-	place(c, c->nr_cpus < 2);
+	place(c, !c->has_other);
 	for (s = 0; s < c->o.scaling.n; s++) {
 		int k = c->o.scaling.v[s];
 
 		run_phase(c, &p, k, 0);
 		record_storm(c, "scaling", &p,
-			     c->nr_cpus < 2 ? "same" : "different", "max",
+			     c->has_other ? "different" : "same", "max",
 			     p.injections_per_s, k);
 		ok &= p.storm_irqs_per_s > 0;
 		n += snprintf(
@@ -830,7 +820,7 @@ static void run_control(struct ctx *c)
 	c->hogging = true;
 	TEST_ASSERT(!pthread_create(&hog, NULL, hog_thread, c),
 		    "pthread_create");
-	placement_pin(hog, c->cpus[0]);
+	placement_pin(hog, c->idle_cpu);
 	run_phase(c, &p, 0, 0);
 	c->hogging = false;
 	pthread_join(hog, NULL);
@@ -897,9 +887,56 @@ static struct ctx ctx = {
 	       .scaling = { { 1, 2, 4 }, 3 } },
 };
 
+static void run_same(struct ctx *c)
+{
+	run_placement(c, true);
+}
+
+static void run_different(struct ctx *c)
+{
+	run_placement(c, false);
+}
+
+static const char *storm_elsewhere(struct ctx *c)
+{
+	static char why[128];
+
+	snprintf(
+		why, sizeof(why),
+		"cross-node: the storm vCPUs are on node %d, never on the idle vCPUs' CPU",
+		c->others.node);
+	return c->cross_node ? why : NULL;
+}
+
+static const char *one_cpu_storm(struct ctx *c)
+{
+	return c->has_other ? NULL :
+			      "one CPU available: no other CPU for the storm";
+}
+
+static const char *one_cpu_hog(struct ctx *c)
+{
+	return c->has_other ?
+		       NULL :
+		       "one CPU available: the hog would share it with the injector-free storm VM";
+}
+
+/* The plan: each part, what it records its verdict as, when it cannot run. */
+static const struct part {
+	const char *name, *metric;
+	void (*run)(struct ctx *c);
+	const char *(*unrunnable)(struct ctx *c);
+} parts[] = {
+	{ "same", "verdict", run_same, storm_elsewhere },
+	{ "different", "verdict", run_different, one_cpu_storm },
+	{ "scaling", "verdict", run_scaling, NULL },
+	{ "control", "control", run_control, one_cpu_hog },
+};
+
 static void plan(struct harness *h)
 {
 	struct options *o = &ctx.o;
+	size_t i;
 
 	if (o->phase_ms / o->window_ms < 2)
 		harness_bad_input(
@@ -910,17 +947,28 @@ static void plan(struct harness *h)
 			h,
 			"--phase-ms/--period-us: more ticks per phase than the guest log holds (%d)",
 			INJECT_ISOLATION_RING);
-	harness_add_case(h, NULL, "same");
-	harness_add_case(h, NULL, "different");
-	harness_add_case(h, NULL, "scaling");
-	harness_add_case(h, NULL, "control");
+	for (i = 0; i < ARRAY_SIZE(parts); i++)
+		harness_add_case(h, &parts[i], "%s", parts[i].name);
 }
 
 static const char *unmet(struct harness *h)
 {
-	(void)h;
-	ctx.nr_cpus = placement_cpus(ctx.cpus, CPU_SETSIZE);
-	return ctx.nr_cpus > 0 ? NULL : "no CPU to run on";
+	struct ctx *c = &ctx;
+
+	if (h->unplaced[0])
+		return NULL; /* every case SKIPs with the reason */
+	if (!h->a.nr_cpus)
+		return "no CPU to run on";
+	c->idle_cpu = h->a.cpus[0];
+	c->cross_node = strcmp(h->placement, "same-node");
+	c->others = h->b;
+	if (!c->cross_node && h->a.nr_cpus > 1) {
+		c->others.cpus++;
+		c->others.nr_cpus--;
+	}
+	c->has_other = c->cross_node || h->a.nr_cpus > 1;
+	c->nr_cpus = h->a.nr_cpus + (c->cross_node ? h->b.nr_cpus : 0);
+	return NULL;
 }
 
 static void describe(struct harness *h, char *buf, size_t size)
@@ -956,25 +1004,14 @@ static void run(struct harness *h)
 	for (i = 0; i < ISO_IDLE; i++)
 		vm_wait_ready(&c->idle[i]);
 
-	if (harness_wanted(h, "same"))
-		run_placement(c, true);
-	if (harness_wanted(h, "different")) {
-		if (c->nr_cpus < 2)
-			report_skip(
-				h, "different", "verdict",
-				"one CPU available: no other CPU for the storm");
+	for (i = 0; i < h->nr_cases; i++) {
+		const struct part *pt = h->cases[i].data;
+		const char *why = pt->unrunnable ? pt->unrunnable(c) : NULL;
+
+		if (why)
+			report_skip(h, pt->name, pt->metric, "%s", why);
 		else
-			run_placement(c, false);
-	}
-	if (harness_wanted(h, "scaling"))
-		run_scaling(c);
-	if (harness_wanted(h, "control")) {
-		if (c->nr_cpus < 2)
-			report_skip(
-				h, "control", "control",
-				"one CPU available: the hog would share it with the injector-free storm VM");
-		else
-			run_control(c);
+			pt->run(c);
 	}
 
 	c->stage = "teardown";
@@ -983,42 +1020,27 @@ static void run(struct harness *h)
 		vm_stop(&c->idle[i]);
 }
 
-static const struct test_descriptor test = {
-	.name = "inject_isolation",
-	.options =
-		(const struct harness_option[]){
-			{ "rates", OPT_LIST, &ctx.o.rates, 1, 100000000,
-			  .word = "max",
-			  .help = "MSIs per second in all, 'max' = flat out" },
-			{ "injectors", OPT_UINT, &ctx.o.injectors, 1,
-			  ISO_MAX_INJECTORS,
-			  .help = "injector threads of the rate phases" },
-			{ "scaling", OPT_LIST, &ctx.o.scaling, 1,
-			  ISO_MAX_INJECTORS,
-			  .help = "injector thread counts, flat out" },
-			{ "storm-vcpus", OPT_UINT, &ctx.o.storm_vcpus, 1,
-			  INJECT_ISOLATION_MAX_STORM_VCPUS,
-			  .help = "vCPUs of the storm guest" },
-			{ "phase-ms", OPT_UINT, &ctx.o.phase_ms, 100, 60000,
-			  .help = "length of a phase" },
-			{ "window-ms", OPT_UINT, &ctx.o.window_ms, 10, 10000,
-			  .help = "sampling window" },
-			{ "period-us", OPT_UINT, &ctx.o.period_us, 100, 100000,
-			  .help = "idle guests' timer period" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
-					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      {} },
-	.timeout = 600,
-	.plan = plan,
-	.unmet = unmet,
-	.describe = describe,
-	.run = run,
-	.dump = dump_ctx,
+static const struct harness_option options[] = {
+	{ "rates", OPT_LIST, &ctx.o.rates, 1, 100000000, .word = "max",
+	  .help = "MSIs per second in all, 'max' = flat out" },
+	{ "injectors", OPT_UINT, &ctx.o.injectors, 1, ISO_MAX_INJECTORS,
+	  .help = "injector threads of the rate phases" },
+	{ "scaling", OPT_LIST, &ctx.o.scaling, 1, ISO_MAX_INJECTORS,
+	  .help = "injector thread counts, flat out" },
+	{ "storm-vcpus", OPT_UINT, &ctx.o.storm_vcpus, 1,
+	  INJECT_ISOLATION_MAX_STORM_VCPUS,
+	  .help = "vCPUs of the storm guest" },
+	{ "phase-ms", OPT_UINT, &ctx.o.phase_ms, 100, 60000,
+	  .help = "length of a phase" },
+	{ "window-ms", OPT_UINT, &ctx.o.window_ms, 10, 10000,
+	  .help = "sampling window" },
+	{ "period-us", OPT_UINT, &ctx.o.period_us, 100, 100000,
+	  .help = "idle guests' timer period" },
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "inject_isolation", .options = options,
+	     HARNESS_CAPS(KVM_CAP_IRQFD, KVM_CAP_IRQ_ROUTING,
+			  KVM_CAP_SIGNAL_MSI),
+	     .timeout = 600, .placement = true, .plan = plan, .unmet = unmet,
+	     .describe = describe, .run = run, .dump = dump_ctx);

@@ -42,6 +42,7 @@
 #include "lib/trace_counter.h"
 #include "lib/tsc.h"
 #include "lib/x86/lapic.h"
+#include "lib/x86/vm.h"
 
 #define EOI_PIN 10
 #define EOI_VECTOR 0x62
@@ -312,26 +313,17 @@ static void *vcpu_thread(void *arg)
 	struct kvm_vcpu *vcpu = arg;
 	struct run *r = current_run;
 	int idx = vcpu->id;
+	struct kvm_run *run = vcpu->run;
 	struct ucall uc;
+	uint64_t cmd;
 
 	/* Before its first entry, so before the reuse phase it starts. */
 	if (idx == 0)
 		open_vcpu0_counters(r);
-	for (;;) {
-		struct kvm_run *run = vcpu->run;
-
-		vcpu_run(vcpu);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_SYNC:
+	while ((cmd = x86_vcpu_run(vcpu, &uc)) != UCALL_DONE) {
+		if (cmd == UCALL_SYNC) {
 			handle_stage(r, uc.args[1]);
 			continue;
-		case UCALL_DONE:
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			return NULL;
-		default:
-			break;
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
@@ -358,6 +350,7 @@ static void *vcpu_thread(void *arg)
 				r->state ? "running" : "setup");
 		}
 	}
+	return NULL;
 }
 
 /* ---- one variant -------------------------------------------------------------- */
@@ -366,19 +359,12 @@ static void setup_vm(struct run *r)
 {
 	struct eoi_reuse_params *p = &eoi_reuse_params;
 
-	irqchip_select(r->v->irqchip);
-	r->vm = vm_create_with_one_vcpu(&r->vcpu[0], eoi_reuse_guest_vcpu0);
-	r->vcpu[1] = vm_vcpu_add(r->vm, 1, eoi_reuse_guest_peer);
-#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
-	vm_init_descriptor_tables(r->vm);
-	vcpu_init_descriptor_tables(r->vcpu[0]);
-	vcpu_init_descriptor_tables(r->vcpu[1]);
-#endif
+	r->vm = x86_irqchip_vm_create(r->v->irqchip, &r->vcpu[0],
+				      eoi_reuse_guest_vcpu0);
+	r->vcpu[1] = x86_vcpu_add(r->vm, 1, eoi_reuse_guest_peer);
 	vm_install_exception_handler(r->vm, EOI_VECTOR, eoi_reuse_isr_vector);
 	vm_install_exception_handler(r->vm, EOI_NEW_VECTOR,
 				     eoi_reuse_isr_new_vector);
-	virt_pg_map(r->vm, APIC_DEFAULT_GPA, APIC_DEFAULT_GPA);
-	virt_pg_map(r->vm, IOAPIC_DEFAULT_GPA, IOAPIC_DEFAULT_GPA);
 
 	*p = (struct eoi_reuse_params){
 		.pin = EOI_PIN,
@@ -718,28 +704,15 @@ static void describe(struct harness *h, char *buf, size_t size)
 	snprintf(buf, size, "%lu reuses of V per variant", opt_reuses);
 }
 
-static const struct test_descriptor test = {
-	.name = "ioapic_eoi_reuse",
-	.options =
-		(const struct harness_option[]){
-			{ "reuses", OPT_UINT, &opt_reuses, 1, 10000000,
-			  .help = "reuses of V after the reprogram" },
-			{ "irqchip", OPT_CHOICE, &opt_irqchip,
-			  .choices = irqchip_choices,
-			  .help = "IOAPIC in userspace (split), in-kernel, or both" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_SPLIT_IRQCHIP),
-					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      HARNESS_CAP(KVM_CAP_IRQ_ROUTING),
-					      {} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run_case = run_case,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "reuses", OPT_UINT, &opt_reuses, 1, 10000000,
+	  .help = "reuses of V after the reprogram" },
+	OPT_IRQCHIP(opt_irqchip),
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "ioapic_eoi_reuse", .options = options,
+	     HARNESS_CAPS(KVM_CAP_SPLIT_IRQCHIP, KVM_CAP_SIGNAL_MSI,
+			  KVM_CAP_IRQ_ROUTING),
+	     .timeout = 300, .plan = plan, .describe = describe,
+	     .run_case = run_case, .dump = dump_run);

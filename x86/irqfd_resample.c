@@ -50,6 +50,7 @@
 #include "lib/results.h"
 #include "lib/tsc.h"
 #include "lib/x86/lapic.h"
+#include "lib/x86/vm.h"
 
 /* An IOAPIC-only pin: GSIs >= 16 have no PIC route. */
 #define RS_GSI 20
@@ -89,6 +90,7 @@ struct source {
 	uint64_t notifications; /* eventfd counts read */
 	uint64_t wakeups; /* reads of the resample fd */
 	uint64_t spurious_resamples; /* wakeups with nothing pending */
+	uint64_t unnotified; /* completed EOIs never notified to this source */
 };
 
 struct run {
@@ -117,6 +119,8 @@ struct run {
 	/* control */
 	bool stall_seen;
 	uint64_t stall_pending, control_spurious;
+	uint64_t control_unasserted, control_unnotified;
+	uint64_t control_left; /* events pending when nothing should be */
 	uint64_t wall_ns;
 	unsigned long stall_ms; /* serve() gives up after this */
 };
@@ -162,6 +166,8 @@ static void assert_line(struct run *r, int s)
 {
 	uint64_t one = 1;
 
+	/* Before the write: the ISR it causes must see it. */
+	__atomic_fetch_add(&r->st->host_asserts, 1, __ATOMIC_SEQ_CST);
 	TEST_ASSERT(write(r->src[s].irqfd, &one, 8) == 8, "irqfd write: %s",
 		    strerror(errno));
 	r->src[s].asserts++;
@@ -306,6 +312,40 @@ static bool serve(struct run *r, const uint64_t *upto, uint64_t skip_at)
 	}
 }
 
+/* EOI writes completed, with or without the vector in service. */
+static uint64_t eois_completed(struct run *r)
+{
+	return r->st->eois_done + r->st->eois_nothing_in_service;
+}
+
+/*
+ * After the traffic: waits (at most stall_ms) until the EOI write of the
+ * last ISR completed, then reads what is left on every resample fd.  KVM
+ * signals the resample fd inside the EOI write, before the guest counts it
+ * in eois_done: so reading eois_done first, every EOI it counts has been
+ * notified once the fd is read, and a completed EOI beyond the notifications
+ * counted was never notified.  On a shared line every EOI notifies every
+ * source.  An EOI with nothing in service (the guest saw the ISR bit clear:
+ * a second delivery of one interrupt) reaches no IOAPIC and is not counted.
+ */
+static void count_unnotified(struct run *r)
+{
+	uint64_t deadline = tsc_now() + r->stall_ms * (tsc_hz() / 1000);
+	uint64_t done;
+	int s;
+
+	usleep(1000);
+	while (eois_completed(r) != r->st->eois && tsc_now() < deadline)
+		usleep(100);
+	done = r->st->eois_done;
+	for (s = 0; s < r->nr_sources; s++) {
+		on_resample(r, s, tsc_now(), false);
+		r->src[s].unnotified = done > r->src[s].notifications ?
+					       done - r->src[s].notifications :
+					       0;
+	}
+}
+
 /* Random bursts at random times, racing the ISR and the resamples. */
 static void *producer_thread(void *arg)
 {
@@ -346,27 +386,19 @@ static void *vcpu_thread(void *arg)
 {
 	struct run *r = arg;
 	struct ucall uc;
+	uint64_t cmd;
 
-	for (;;) {
-		vcpu_run(r->vcpu);
-		switch (get_ucall(r->vcpu, &uc)) {
-		case UCALL_SYNC:
-			if (uc.args[1] == IRQFD_RESAMPLE_READY)
-				r->ready = true;
-			else
-				r->in_service_host = lapic_vector_in_service(
-					r->vcpu, RS_VECTOR);
-			continue;
-		case UCALL_DONE:
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			return NULL;
-		default:
-			TEST_FAIL("%s: unexpected exit %s", r->v->name,
-				  exit_reason_str(r->vcpu->run->exit_reason));
-		}
+	while ((cmd = x86_vcpu_run(r->vcpu, &uc)) != UCALL_DONE) {
+		TEST_ASSERT(cmd == UCALL_SYNC, "%s: unexpected exit %s",
+			    r->v->name,
+			    exit_reason_str(r->vcpu->run->exit_reason));
+		if (uc.args[1] == IRQFD_RESAMPLE_READY)
+			r->ready = true;
+		else
+			r->in_service_host =
+				lapic_vector_in_service(r->vcpu, RS_VECTOR);
 	}
+	return NULL;
 }
 
 /* Guest TSC - host TSC, from the narrowest of a few bracketed reads. */
@@ -393,17 +425,11 @@ static void setup_vm(struct run *r)
 	struct irqfd_resample_params *p = &irqfd_resample_params;
 	int s;
 
-	irqchip_select(r->v->irqchip);
-	r->vm = vm_create_with_one_vcpu(&r->vcpu, irqfd_resample_guest);
-#ifdef IRQBENCH_LIB_NEEDS_DESCRIPTOR_TABLES
-	vm_init_descriptor_tables(r->vm);
-	vcpu_init_descriptor_tables(r->vcpu);
-#endif
+	r->vm = x86_irqchip_vm_create(r->v->irqchip, &r->vcpu,
+				      irqfd_resample_guest);
 	vm_install_exception_handler(r->vm, RS_VECTOR, irqfd_resample_isr);
 	vm_install_exception_handler(r->vm, RS_KICK_VECTOR,
 				     irqfd_resample_kick_isr);
-	virt_pg_map(r->vm, APIC_DEFAULT_GPA, APIC_DEFAULT_GPA);
-	virt_pg_map(r->vm, IOAPIC_DEFAULT_GPA, IOAPIC_DEFAULT_GPA);
 	*p = (struct irqfd_resample_params){
 		.pin = RS_GSI,
 		.vector = RS_VECTOR,
@@ -486,11 +512,9 @@ static void run_traffic(struct run *r)
 	if (r->producer_running)
 		pthread_join(r->producer, NULL);
 	/* The last EOI's notification, so that the counts are final. */
-	usleep(1000);
-	for (s = 0; s < r->nr_sources; s++) {
-		on_resample(r, s, tsc_now(), false);
+	count_unnotified(r);
+	for (s = 0; s < r->nr_sources; s++)
 		source_close(r, s);
-	}
 }
 
 /*
@@ -575,14 +599,39 @@ static void quiesce(struct run *r)
 }
 
 /*
- * Proves the counters see both failure kinds: one withheld re-assert must
+ * One level interrupt on the pin raised by userspace (KVM_IRQ_LINE, its own
+ * IRQ source), not through the irqfd: high then low, so that it is
+ * delivered once and its EOI leaves the line low.  Waits (at most
+ * stall_ms) for that EOI to complete; returns the EOIs completed.
+ */
+static uint64_t pulse_line(struct run *r)
+{
+	uint64_t deadline = tsc_now() + r->o->stall_ms * (tsc_hz() / 1000);
+	uint64_t done0 = r->st->eois_done, all0 = eois_completed(r);
+
+	kvm_irq_line(r->vm, RS_GSI, 1);
+	kvm_irq_line(r->vm, RS_GSI, 0);
+	while (eois_completed(r) == all0 && tsc_now() < deadline)
+		usleep(100);
+	usleep(1000);
+	return r->st->eois_done - done0;
+}
+
+/*
+ * Proves the counters see every failure kind: one withheld re-assert must
  * leave events pending with no interrupt (what a lost assert looks like),
- * and one assert with nothing pending must be counted as one spurious
- * interrupt (what a doubled interrupt looks like).
+ * one assert with nothing pending must be counted as one spurious
+ * interrupt (what a doubled interrupt looks like), one interrupt raised
+ * with no irqfd assert must be counted as unasserted (what a line left
+ * asserted looks like), and one EOI with the irqfd deassigned (no
+ * resampler left to notify) must be counted as not notified (what a lost
+ * notification looks like).
  */
 static void run_control(struct run *r)
 {
 	uint64_t spurious0, deadline, stall_window, consumed;
+	uint64_t unasserted0, notified0, notified, eois;
+	int i;
 	bool ok;
 
 	/* An interrupt takes well under a ms even nested: a short window. */
@@ -597,9 +646,16 @@ static void run_control(struct run *r)
 	r->stall_pending = pending(r, 0);
 	r->stall_seen = !ok && r->stall_pending;
 	r->stalls = 0;
-	if (pending(r, 0))
+	/*
+	 * Drain what is left, asserting again (as a device's timeout would)
+	 * if a notification goes missing: the next steps need a quiet line
+	 * with nothing pending.
+	 */
+	for (i = 0; i < 3 && pending(r, 0); i++) {
 		assert_line(r, 0);
-	serve(r, NULL, 0);
+		serve(r, NULL, 0);
+	}
+	r->control_left = pending(r, 0);
 
 	watchdog_stage("control: assert with nothing pending");
 	quiesce(r);
@@ -614,8 +670,26 @@ static void run_control(struct run *r)
 	usleep(1000);
 	on_resample(r, 0, tsc_now(), false);
 	r->control_spurious = r->st->spurious - spurious0;
-	TEST_ASSERT(r->st->src[0].consumed == consumed,
-		    "an event consumed with nothing produced");
+
+	watchdog_stage("control: interrupt with no irqfd assert");
+	quiesce(r);
+	unasserted0 = r->st->unasserted;
+	pulse_line(r);
+	on_resample(r, 0, tsc_now(), false);
+	r->control_unasserted = r->st->unasserted - unasserted0;
+
+	watchdog_stage("control: EOI with no resampler");
+	quiesce(r);
+	TEST_ASSERT(!irqfd_ioctl(r, 0, KVM_IRQFD_FLAG_DEASSIGN),
+		    "KVM_IRQFD deassign: %s", strerror(errno));
+	r->src[0].assigned = false;
+	notified0 = r->src[0].notifications;
+	eois = pulse_line(r);
+	on_resample(r, 0, tsc_now(), false);
+	notified = r->src[0].notifications - notified0;
+	r->control_unnotified = eois > notified ? eois - notified : 0;
+	/* An interrupt that consumed an event was not one with nothing pending. */
+	r->control_left += r->st->src[0].consumed - consumed;
 	source_close(r, 0);
 }
 
@@ -636,6 +710,10 @@ static void record_counts(struct results *res, struct run *r)
 	results_count(res, v, "eois", "count", r->st->eois);
 	results_count(res, v, "stray_in_service", "count",
 		      r->st->stray_in_service);
+	results_count(res, v, "unasserted_interrupts", "count",
+		      r->st->unasserted);
+	results_count(res, v, "isr_clear_interrupts", "count",
+		      r->st->isr_clear);
 	for (s = 0; s < r->nr_sources; s++) {
 		snprintf(m, sizeof(m), "src%d_produced", s);
 		results_count(res, v, m, "count", r->st->src[s].produced);
@@ -647,6 +725,11 @@ static void record_counts(struct results *res, struct run *r)
 		results_count(res, v, m, "count", r->src[s].notifications);
 		snprintf(m, sizeof(m), "src%d_spurious_resamples", s);
 		results_count(res, v, m, "count", r->src[s].spurious_resamples);
+		/* Lifecycle closes fds on purpose, the control deassigns. */
+		if (r->v->kind == RS_LIFECYCLE || r->v->kind == RS_CONTROL)
+			continue;
+		snprintf(m, sizeof(m), "src%d_unnotified_eois", s);
+		results_count(res, v, m, "count", r->src[s].unnotified);
 	}
 	results_count(res, v, "stalls", "count", r->stalls);
 	results_count(res, v, "wall_time", "ns", r->wall_ns);
@@ -663,9 +746,17 @@ static void correctness(struct run *r, char *why, size_t len)
 	for (s = 0; s < r->nr_sources; s++)
 		if (r->st->src[s].consumed != r->st->src[s].produced ||
 		    r->st->src[s].produced != r->src[s].target)
-			WHY("source %d: %lu of %lu events delivered (target %lu); ",
-			    s, r->st->src[s].consumed, r->st->src[s].produced,
+			WHY("source %d: %lu of %lu events lost (%lu delivered, target %lu); ",
+			    s, r->st->src[s].produced - r->st->src[s].consumed,
+			    r->st->src[s].produced, r->st->src[s].consumed,
 			    r->src[s].target);
+	/* Every completed EOI of the pin notifies every source on it. */
+	for (s = 0; s < r->nr_sources && r->v->kind != RS_LIFECYCLE; s++)
+		if (r->src[s].unnotified)
+			WHY("source %d: notified of %lu of %lu EOIs (%lu resample notifications lost); ",
+			    s, r->src[s].notifications,
+			    r->src[s].notifications + r->src[s].unnotified,
+			    r->src[s].unnotified);
 	if (r->stalls)
 		WHY("%lu stalls with events pending (lost assert); ",
 		    r->stalls);
@@ -682,6 +773,16 @@ static void correctness(struct run *r, char *why, size_t len)
 	if (r->nr_sources == 1 && r->v->kind != RS_LIFECYCLE && r->st->spurious)
 		WHY("%lu interrupts found nothing pending (doubled); ",
 		    r->st->spurious);
+	/*
+	 * In burst the device asserts only after a notification, i.e. after
+	 * the EOI whose assert count the ISR saw: an interrupt with no assert
+	 * since then was redelivered by a line left asserted.  Elsewhere a
+	 * producer's assert queued before an EOI may be injected after it, so
+	 * the count is recorded, not judged.
+	 */
+	if (r->v->kind == RS_BURST && r->st->unasserted)
+		WHY("%lu interrupts redelivered with no assert since the previous EOI (line not de-asserted); ",
+		    r->st->unasserted);
 	if (r->v->kind == RS_LIFECYCLE) {
 		for (s = 0; s < RS_ACTIONS; s++)
 			if (r->lost_after_reassign[s])
@@ -758,11 +859,12 @@ static void judge(struct harness *h, struct run *r)
 	ktap_comment(
 		&h->k,
 		"%s: V=0x%x in service in ISR: guest %u host %d; interrupts %lu spurious %lu "
-		"eois %lu; delivered %lu/%lu%s; notifications %lu spurious resamples %lu; "
+		"unasserted %lu with ISR bit clear %lu eois %lu; delivered %lu/%lu%s; notifications %lu spurious resamples %lu; "
 		"%lu latency samples; %lu ms",
 		v->name, RS_VECTOR, r->st->in_service_in_isr,
 		(int)r->in_service_host, r->st->interrupts, r->st->spurious,
-		r->st->eois, r->st->src[0].consumed, r->st->src[0].produced,
+		r->st->unasserted, r->st->isr_clear, r->st->eois,
+		r->st->src[0].consumed, r->st->src[0].produced,
 		r->nr_sources > 1 ? " (source 0)" : "",
 		r->src[0].notifications + r->src[1].notifications,
 		r->src[0].spurious_resamples + r->src[1].spurious_resamples,
@@ -770,18 +872,29 @@ static void judge(struct harness *h, struct run *r)
 
 	if (v->kind == RS_CONTROL) {
 		/* Seeing the effect is the point: 1 expected, more is reported. */
-		bool blind = !r->stall_seen || !r->control_spurious;
+		bool blind = !r->stall_seen || !r->control_spurious ||
+			     !r->control_unasserted || !r->control_unnotified ||
+			     r->control_left;
 
 		results_count(res, v->name, "control_stall_pending", "count",
 			      r->stall_pending);
 		results_count(res, v->name, "control_spurious", "count",
 			      r->control_spurious);
+		results_count(res, v->name, "control_unasserted", "count",
+			      r->control_unasserted);
+		results_count(res, v->name, "control_unnotified", "count",
+			      r->control_unnotified);
 		report_control(
 			h, v->name, !blind,
-			"%swithheld re-assert: %s (%lu events pending); assert with nothing pending: %lu spurious interrupts",
+			"%swithheld re-assert: %s (%lu events pending); assert with nothing pending: %lu spurious interrupts; "
+			"KVM_IRQ_LINE pulse: %lu unasserted interrupts; EOI with the irqfd deassigned: %lu unnotified%s",
 			blind ? "counters blind: " : "",
 			r->stall_seen ? "stall seen" : "NO stall seen",
-			r->stall_pending, r->control_spurious);
+			r->stall_pending, r->control_spurious,
+			r->control_unasserted, r->control_unnotified,
+			r->control_left ?
+				"; events still pending after 3 re-asserts, so the later steps saw no quiet line" :
+				"");
 		return;
 	}
 
@@ -938,33 +1051,20 @@ static void describe(struct harness *h, char *buf, size_t size)
 		 opt.events, opt.loops, opt.stall_ms);
 }
 
-static const struct test_descriptor test = {
-	.name = "irqfd_resample",
-	.options =
-		(const struct harness_option[]){
-			{ "events", OPT_UINT, &opt.events, 2, 10000000,
-			  .help = "level events per variant" },
-			{ "loops", OPT_UINT, &opt.loops, 1, 1000000,
-			  .help = "lifecycle loops" },
-			{ "stall-ms", OPT_UINT, &opt.stall_ms, 10, 600000,
-			  .help = "how long a withheld re-assert may stall" },
-			{ "seed", OPT_UINT, &opt.seed, 0, ~0ul,
-			  .help = "seed of the random event pattern" },
-			{ "irqchip", OPT_CHOICE, &opt_irqchip,
-			  .choices = irqchip_choices,
-			  .help = "IOAPIC in userspace (split), in-kernel, or both" },
-			{} },
-	.caps = (const struct harness_cap[]){ HARNESS_CAP(KVM_CAP_IRQFD),
-					      HARNESS_CAP(KVM_CAP_SIGNAL_MSI),
-					      {} },
-	.timeout = 300,
-	.plan = plan,
-	.describe = describe,
-	.run_case = run_case,
-	.dump = dump_run,
+static const struct harness_option options[] = {
+	{ "events", OPT_UINT, &opt.events, 2, 10000000,
+	  .help = "level events per variant" },
+	{ "loops", OPT_UINT, &opt.loops, 1, 1000000,
+	  .help = "lifecycle loops" },
+	{ "stall-ms", OPT_UINT, &opt.stall_ms, 10, 600000,
+	  .help = "how long a withheld re-assert may stall" },
+	{ "seed", OPT_UINT, &opt.seed, 0, ~0ul,
+	  .help = "seed of the random event pattern" },
+	OPT_IRQCHIP(opt_irqchip),
+	{}
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(&test, argc, argv);
-}
+HARNESS_MAIN(.name = "irqfd_resample", .options = options,
+	     HARNESS_CAPS(KVM_CAP_IRQFD, KVM_CAP_SIGNAL_MSI), .timeout = 300,
+	     .plan = plan, .describe = describe, .run_case = run_case,
+	     .dump = dump_run);

@@ -2,6 +2,9 @@
 # Prepares a kernel tree for building the KVM selftests lib:
 #   setup-ksrc.sh default DEST     unpack Debian's linux-source-6.12 into DEST
 #                                  (only the parts the selftests lib needs)
+#   setup-ksrc.sh unpack TARBALL DEST
+#                                  the same parts of another linux-source
+#                                  tarball (e.g. Debian's linux-source-7.3)
 #   setup-ksrc.sh headers KSRC HDR [ARCH]
 #                                  install KSRC's uapi headers into HDR; with
 #                                  ARCH other than the host's (arm64 on x86),
@@ -26,11 +29,20 @@ check_tree() {
 }
 
 unpack_default() {
-	local dest=$1 tarball=/usr/src/$pkg.tar.xz top
+	local dest=$1 tarball=/usr/src/$pkg.tar.xz
 	[ -f "$dest/.irqbench-unpacked" ] && return 0
 	# Installed by the one set-up step (lib/build/setup.sh ksrc).
 	[ -f "$tarball" ] || die "$tarball missing: run lib/build/setup.sh ksrc (package $pkg)"
-	echo "irqbench: unpacking $pkg into $dest" >&2
+	unpack_tarball "$tarball" "$dest" "$(dpkg-query -W -f='${Version}\n' "$pkg")"
+}
+
+# unpack_tarball TARBALL DEST STAMP: the parts of a linux-source tarball the
+# selftests lib needs, into DEST (once: DEST/.irqbench-unpacked holds STAMP).
+unpack_tarball() {
+	local tarball=$1 dest=$2 stamp=$3 top
+	[ -f "$dest/.irqbench-unpacked" ] && [ "$(cat "$dest/.irqbench-unpacked")" = "$stamp" ] && return 0
+	[ -f "$tarball" ] || die "no such tarball: $tarball"
+	echo "irqbench: unpacking $tarball into $dest" >&2
 	rm -rf "$dest.tmp" && mkdir -p "$dest.tmp" || exit 1
 	top=$(basename "$tarball" .tar.xz)
 	# The lib needs the selftests, tools/ headers and what headers_install
@@ -40,7 +52,7 @@ unpack_default() {
 		"$top/Makefile" "$top/.clang-format" "$top/Kbuild" "$top/Kconfig" "$top/scripts" \
 		"$top/include" "$top/arch/Kconfig" "$top/arch/x86" "$top/arch/arm64" \
 		"$top/tools" "$top/usr" || die "unpacking $tarball failed"
-	dpkg-query -W -f='${Version}\n' "$pkg" >"$dest.tmp/.irqbench-unpacked"
+	echo "$stamp" >"$dest.tmp/.irqbench-unpacked"
 	rm -rf "$dest" && mv "$dest.tmp" "$dest"
 }
 
@@ -83,8 +95,9 @@ gen_sysreg() {
 
 case "${1:-}" in
 default) unpack_default "$2" ;;
+unpack) unpack_tarball "$2" "$3" "$(basename "$2") $(stat -c %s "$2" 2>/dev/null)" ;;
 headers) check_tree "$2" && install_headers "$2" "$3" "${4:-}" ;;
 sysreg) check_tree "$2" && gen_sysreg "$2" "$3" ;;
 check) check_tree "$2" ;;
-*) die "usage: setup-ksrc.sh default DEST | headers KSRC HDR [ARCH] | sysreg KSRC DIR | check KSRC" ;;
+*) die "usage: setup-ksrc.sh default DEST | unpack TARBALL DEST | headers KSRC HDR [ARCH] | sysreg KSRC DIR | check KSRC" ;;
 esac

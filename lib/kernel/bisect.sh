@@ -10,8 +10,10 @@
 #              --skip verdicts, or no verdict at all)
 #   128  abort (the set-up, not the commit: bad usage, an unknown test,
 #              verdict or variant, test arguments the test refuses, runner
-#              options it refuses, no QEMU, a bad --image or --config, a
-#              failed download; one "error:" line says which)
+#              options it refuses, no QEMU, a bad --image or --config, an
+#              --image from outside the tree that does not boot (the same
+#              for every commit), a failed download; one "error:" line
+#              says which)
 # Everything that can be checked before a build or a boot is checked first,
 # so a mistake aborts at the first commit instead of skipping them all.
 #
@@ -228,9 +230,20 @@ judge() {
 	skip "no verdict from $test${variant:+ variant *$variant*} (results: $out)"
 }
 
+# check_setup: the set-up step (it installs what is missing, showing its
+# progress); when it fails, its reason (e.g. "not on PATH:
+# qemu-system-x86_64") is the one error line.
+check_setup() {
+	local out
+	out=$(setup_pkgs build kernel 2>&1 | while IFS= read -r l; do
+		case $l in "irqbench: installing "* | "irqbench: dpkg "*) printf '%s\n' "$l" >&2 ;; *) printf '%s\n' "$l" ;; esac
+	done) || abort "set-up failed (lib/build/setup.sh build kernel): $(printf '%s\n' "$out" | tail -n1 | sed 's/^irqbench: //')"
+	[ -z "$out" ] || printf '%s\n' "$out" >&2
+}
+
 main() {
 	parse_args "$@"
-	setup_pkgs build kernel || abort "set-up failed (lib/build/setup.sh build kernel)"
+	check_setup
 	table_load "$(table_default_file)" || abort "bad test table"
 	# A typo in the test name must abort, not skip every commit.
 	table_has "$test" || abort "unknown test '$test' (see run.sh list)"
@@ -252,16 +265,21 @@ main() {
 	if [ -z "$image" ] && [ -z "$args_file" ]; then
 		build_kernel
 	fi
+	local fixed_image=''
+	if [ -n "$image" ] && [ -z "$args_file" ]; then
+		case $image in "$(realpath "$tree")"/*) ;; *) fixed_image=$image ;; esac
+	fi
 	out=$(mktemp -d "$base/bisect-$(rev)-$(date +%Y%m%d-%H%M%S)-XXXX") || abort "cannot create a folder in $base"
 	local args=(--out "$out" "${extra[@]}")
 	[ -z "$image" ] || args+=(--image "$image")
 	[ -z "$modules" ] || args+=(--modules "$modules")
 	log "run-kernel.sh ${args[*]} ${runner_args[*]} $test"
-	"$runner" "${args[@]}" "${runner_args[@]}" "$test" >&2
-	local rc=$?
+	# (its output, shown as it comes, also kept: its error line names the cause)
+	"$runner" "${args[@]}" "${runner_args[@]}" "$test" 2>&1 | tee "$work/runner.log" >&2
+	local rc=${PIPESTATUS[0]}
 	# 3: the environment failed (a download, the results folder): no
 	# commit can be tested until it is fixed.
-	[ $rc -ne 3 ] || abort "runner failed for a reason outside the commit (exit 3, see above)"
+	[ $rc -ne 3 ] || abort "runner failed for a reason outside the commit (exit 3): $(grep 'error:' "$work/runner.log" | tail -n1)"
 	# A signal stopped the runner: stop the bisect too.
 	[ $rc -le 128 ] || abort "runner stopped by signal $((rc - 128))"
 	if [ ! -f "$out/status.tsv" ]; then
@@ -270,6 +288,12 @@ main() {
 			bad "guest died or hung while $test ran (console: $out/qemu.log)"
 		fi
 		[ $rc -ne 2 ] || skip "runner refused this kernel (see above)"
+		# The same --image for every commit (not one of the tree's,
+		# no --args-file) that never reaches init: nothing of the
+		# commit was booted yet, so no commit can be tested.
+		if [ -n "$fixed_image" ] && ! grep -q 'irqbench-guest:' "$out/qemu.log" 2>/dev/null; then
+			abort "--image $fixed_image did not boot to init (console: $out/qemu.log); it is the same for every commit: the set-up, not the commit"
+		fi
 		skip "kernel did not boot to the test (console: $out/qemu.log)"
 	fi
 	judge "$out"

@@ -21,6 +21,7 @@
 # when that folder cannot be created.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/debian-apt.sh"
 
 kver='' src='' patch='' force=''
 while [ $# -gt 0 ]; do
@@ -42,28 +43,72 @@ done
 # into the build dir and put first on the include path.
 KVM_HEADER_GLOBS='arch/x86/include/asm/kvm*.h arch/x86/include/uapi/asm/kvm*.h include/linux/kvm*.h include/kvm include/uapi/linux/kvm*.h include/trace/events/kvm.h'
 
-# Headers package matching the image (Debian: linux-headers-<kver>).
+# Headers package matching the image (Debian: linux-headers-<kver>), and
+# the make variables its build needs here.  A kernel of the machine's own
+# apt sources gets its headers installed (setup.sh --pkg); one of the
+# private configuration (lib/kernel/debian-apt.sh: trixie-backports, sid)
+# gets them downloaded and unpacked under the cache, with the headers and
+# kbuild packages it depends on: their paths are made relative to the
+# unpacked root, and the kbuild programs that need a newer glibc than this
+# machine's run with that suite's C library (deb_wrap_new_glibc).
 headers=/usr/src/linux-headers-$kver
+where='' hdrver='' make_vars=()
 ensure_headers() {
-	[ -f "$headers/Module.symvers" ] && return 0
-	setup_pkgs --pkg "linux-headers-$kver" || die 2 "cannot install linux-headers-$kver"
-	[ -f "$headers/Module.symvers" ] || die 2 "$headers/Module.symvers missing"
+	local hpkg=linux-headers-$kver dir p root suite lib parts=() cc
+	deb_private_init "$(dpkg --print-architecture)" # (DAPT_OPTS, for dapt private)
+	where=$(deb_where "$(dpkg --print-architecture)" "$hpkg")
+	[ -n "$where" ] || die 2 "no $hpkg in the system's apt sources nor in $DEB_PRIVATE_SUITES"
+	hdrver=$(deb_newest_ver "$where" "$hpkg")
+	[ -n "$hdrver" ] || die 3 "no version of $hpkg in the $where apt lists"
+	if [ "$where" = system ]; then
+		if [ ! -f "$headers/Module.symvers" ]; then
+			setup_pkgs --pkg "$hpkg" || die 2 "cannot install $hpkg"
+			[ -f "$headers/Module.symvers" ] || die 2 "$headers/Module.symvers missing"
+		fi
+	else
+		dir=$CACHE_DIR/debian/${hpkg}_$hdrver
+		root=$dir/root
+		headers=$root/usr/src/$hpkg
+		if [ ! -f "$dir/.unpacked" ]; then
+			parts=("$hpkg=$hdrver")
+			for p in $(deb_depends private "$hpkg" "$hdrver" '^linux-(headers|kbuild)-'); do
+				parts+=("$p=$(deb_newest_ver private "$p")")
+			done
+			(
+				flock 9 || exit 3
+				deb_fetch private "$dir" "${parts[@]}"
+				# The Makefile names /usr/src/...-common and KBUILD_OUTPUT absolutely.
+				sed -i "s|/usr/src/|$root/usr/src/|g" "$headers/Makefile"
+				suite=$(deb_suite private "$hpkg" "$hdrver")
+				lib=$(deb_host_libs "$(dpkg --print-architecture)" "$suite")
+				deb_wrap_new_glibc "$root/usr/lib" "$lib"
+				touch "$dir/.unpacked"
+			) 9>"$CACHE_DIR/debian/.lock" || exit $?
+		fi
+		[ -f "$headers/Module.symvers" ] || die 2 "$headers/Module.symvers missing"
+	fi
+	# The compiler the kernel was built with, or this machine's gcc (the
+	# headers of a newer suite name gcc-14; gcc-12 builds KVM fine once the
+	# options the kernel's configuration found in gcc-14 are turned off).
+	cc=$(sed -n 's/^CC = .*(CROSS_COMPILE)//p' "$headers/.kernelvariables" 2>/dev/null)
+	if [ -n "$cc" ] && ! command -v "x86_64-linux-gnu-$cc" >/dev/null; then
+		make_vars+=(CC=gcc CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=)
+	fi
+	# BTF for modules needs the pahole the kernel was built with: not ours
+	# for another suite's kernel (the built modules are stripped anyway).
+	[ "$where" = system ] || make_vars+=(CONFIG_DEBUG_INFO_BTF_MODULES=)
 }
 
 # Debian's kernel source, subset extracted once per source version.
-# Echoes the extracted tree.
+# Echoes the extracted tree.  The source must be the upstream version of
+# the headers package (linux-headers-6.1.0-57-amd64 is 6.1.192-3, so
+# linux-source-6.1 6.1.192-*).
 debian_source_tree() {
 	local series pkg tarball srcver tree members
 	series=$(echo "$kver" | cut -d. -f1,2)
 	pkg=linux-source-$series
-	tarball=/usr/src/$pkg.tar.xz
-	[ -f "$tarball" ] || setup_pkgs --pkg "$pkg" >&2 || die 2 "cannot install $pkg"
-	srcver=$(dpkg-query -W -f='${Version}' "$pkg")
-	# The source must be the same upstream version as the headers/image.
-	case $kver in
-	"${srcver%%-*}"+*|"${srcver%%-*}"-*) ;;
-	*) die 2 "$pkg is $srcver but the image is $kver; install the matching source" ;;
-	esac
+	read -r tarball srcver < <(deb_source_tarball "$where" "$series" "${hdrver%%-*}") || exit 2
+	[ -n "$srcver" ] || exit 2
 	tree=$CACHE_DIR/linux-source/$srcver
 	if [ ! -f "$tree/.extracted" ]; then
 		log "extracting KVM sources from $tarball (once per version)"
@@ -106,7 +151,7 @@ rewrite_makefile() {
 		echo '# trace.h uses TRACE_INCLUDE_PATH ../../arch/x86/kvm (relative to include/trace)'
 		echo 'ccflags-y += -I$(IRQB_TOP)/include/trace'
 		sed -e 's|\$(srctree)/arch/x86/kvm|$(src)|g' \
-			-e 's|^include \$(srctree)/virt/kvm/|include $(IRQB_TOP)/virt/kvm/|' "$mk"
+			-e 's|\$(srctree)/virt/kvm|$(IRQB_TOP)/virt/kvm|g' "$mk"
 	} >"$mk.new"
 	mv "$mk.new" "$mk"
 }
@@ -156,7 +201,7 @@ main() {
 	log "building KVM modules for $kver in $stage (log: $out/build.log)"
 	mkdir -p "$out"
 	local t0=$SECONDS
-	if ! make -C "$headers" M="$stage/arch/x86/kvm" -j"$(nproc)" modules >"$out/build.log" 2>&1; then
+	if ! make -C "$headers" M="$stage/arch/x86/kvm" -j"$(nproc)" "${make_vars[@]}" modules >"$out/build.log" 2>&1; then
 		tail -n 20 "$out/build.log" >&2
 		die 1 "KVM module build failed (see $out/build.log)"
 	fi

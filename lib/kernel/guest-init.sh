@@ -124,8 +124,12 @@ run_test() {
 	t1=$(date +%s)
 	status_classify "$rc" $((t1 - t0)) "$to"
 	reason=$STATUS_WHY
-	[ "$STATUS_RESULT" = SKIP ] && reason=$(grep -m1 -o 'SKIP.*' "$RES/$name.ktap" | cut -c6-)
-	[ "$rc" = 1 ] && reason=$(grep -m1 '^not ok' "$RES/$name.ktap" | grep -v '# TODO')
+	case $STATUS_RESULT/$rc in
+	SKIP/* | FAIL/1)
+		reason=$(status_ktap_reason "$STATUS_RESULT" "$RES/$name.ktap")
+		[ -n "$reason" ] || reason=$STATUS_WHY
+		;;
+	esac
 	status_line "$name" "$STATUS_RESULT" "$rc" "$((t1 - t0))" "$reason" >>"$RES/status.tsv"
 	say "end $name rc=$rc $STATUS_RESULT $((t1 - t0))s"
 }

@@ -2,7 +2,7 @@
 # run-kernel.sh: boot an x86-64 or arm64 kernel in QEMU, load its KVM, run
 # irqbench tests inside (nested KVM) and bring the results back.
 #
-# usage: run-kernel.sh (--image BZIMAGE [--modules DIR|none] | --debian 6.1|6.12)
+# usage: run-kernel.sh (--image BZIMAGE [--modules DIR|none] | --debian SERIES)
 #          [--arch x86_64|arm64] [--gic 3|4]
 #          [--accel tcg|kvm] [--cpu MODEL] [--smp N] [--mem MB]
 #          [--timeout S] [--boot-timeout S] [--out DIR] [--profile P]
@@ -13,6 +13,12 @@
 # --kvm-patch/--kvm-src more than once (--kvm-patch none: Debian's own
 # KVM), --places FILE, -j N, --place-timeout S, --list-places: booted
 # concurrently, one results folder per place and a summary.
+#
+#        run-kernel.sh --debian list [--arch x86_64|arm64]
+#
+# --debian SERIES: the newest Debian kernel of a series the archive has (6.1,
+# 6.12, 7.2, 7.3 ...; lib/kernel/fetch-debian.sh); --debian list prints them
+# with their suite.
 #
 # TESTS are test names from tests.cfg (binary: build-static/<program>, built
 # with `make static`) or paths to static executables (run without args).
@@ -137,7 +143,8 @@ parse_args() {
 	case $smp in '' | *[!0-9]* | 0) die 2 "--smp wants a number of vCPUs > 0, not '$smp'" ;; esac
 	case $mem in '' | *[!0-9]* | 0) die 2 "--mem wants megabytes > 0, not '$mem'" ;; esac
 	case $boot_timeout in '' | *[!0-9]* | 0) die 2 "--boot-timeout wants seconds > 0, not '$boot_timeout'" ;; esac
-	case $debian in '' | 6.1 | 6.12) ;; *) die 2 "--debian must be 6.1 or 6.12, not '$debian' (usage: run.sh kernel --debian 6.1|6.12 ...; try --help)" ;; esac
+	# (whether the archive has the series is fetch-debian.sh's to say)
+	case $debian in '' | list | [0-9]*.[0-9]*) ;; *) die 2 "--debian wants a Debian series (6.1, 6.12, 7.3 ...) or list, not '$debian' (usage: run.sh kernel --debian SERIES|list ...; try --help)" ;; esac
 	[ $have_out = 0 ] || [ -n "$out" ] || die 2 "--out needs a directory"
 	[ $have_kvm_patch = 0 ] || [ -n "$kvm_patch" ] || die 2 "--kvm-patch needs a patch file, not an empty name"
 	[ $have_kvm_src = 0 ] || [ -n "$kvm_src" ] || die 2 "--kvm-src needs a kernel tree, not an empty name"
@@ -183,7 +190,7 @@ resolve_kernel() {
 		[ -n "$modules" ] || modules=$MODULES
 		[ -z "${BUSYBOX:-}" ] || busybox=$BUSYBOX
 	fi
-	[ -n "$image" ] || die 2 "need --image BZIMAGE or --debian 6.1|6.12"
+	[ -n "$image" ] || die 2 "need --image BZIMAGE or --debian SERIES"
 	[ -f "$image" ] || die 2 "no such kernel image: $image"
 	if [ "$arch" = arm64 ]; then
 		KVER=$(arm64_image_release "$image") || die 2 "$image is not an arm64 Image"
@@ -318,7 +325,9 @@ start_qemu() {
 		args+=(-serial "file:$work/results.serial")
 	fi
 	echo "$QEMU ${args[*]}" >"$work/qemu.cmd"
-	setsid "$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
+	# --pdeathsig: a SIGKILL of this script, which no trap sees, takes
+	# QEMU down with it too.
+	setsid setpriv --pdeathsig KILL "$QEMU" "${args[@]}" </dev/null >"$work/qemu.stderr" 2>&1 &
 	QEMU_PID=$!
 	STARTED_GROUPS+=("$QEMU_PID")
 }
@@ -361,8 +370,9 @@ wait_qemu() {
 	local t0=$SECONDS tailpid='' start
 	start=$(date +%s.%N)
 	if [ $quiet = 0 ]; then
-		# shellcheck disable=SC2016 # $1 is sh's
-		setsid sh -c 'tail -n +1 -F "$1" 2>/dev/null | sed -u "s/^/  | /"' sh "$out/qemu.log" &
+		# shellcheck disable=SC2016 # $1, $2 are sh's
+		# (tail --pid: it ends when this script does, even by SIGKILL; sed then)
+		setsid sh -c 'tail -n +1 -F --pid="$2" "$1" 2>/dev/null | sed -u "s/^/  | /"' sh "$out/qemu.log" $$ &
 		tailpid=$!
 		STARTED_GROUPS+=("$tailpid")
 	fi
@@ -465,6 +475,7 @@ report() {
 
 main() {
 	parse_args "$@"
+	[ "$debian" != list ] || exec "$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" list
 	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || exit 2
 	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
 	check_tests

@@ -9,6 +9,7 @@ files still written).
 """
 
 import os
+import re
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout
@@ -52,6 +53,18 @@ def line_title(m, drop=()):
     return " ".join(bits) or m.name
 
 
+def series_of(m):
+    """The line a record of a series belongs to: its variant less a last
+    token that only restates a param's value (halt_wakeup's
+    "ipi.rr.poll-on.p2.m64" with vcpus=64 is on line "ipi.rr.poll-on.p2")."""
+    head, _, last = m.variant.rpartition(".")
+    d = re.fullmatch(r"[a-z]+([0-9]+)", last)
+    if head and d and any(isinstance(v, (int, float)) and not isinstance(v, bool) and v == int(d.group(1))
+                          for v in m.params.values()):
+        return head
+    return m.variant
+
+
 def draw(run, test, name, spec):
     w = spec.split()
     kind, metric = w[0], w[1]
@@ -69,7 +82,7 @@ def draw(run, test, name, spec):
             x, y = m.params.get(xparam), stat(m, st)
             if not isinstance(x, (int, float)) or y is None:
                 continue
-            key = " ".join(filter(None, [m.variant, f"{by}={m.params.get(by)}" if by else ""])) or metric
+            key = " ".join(filter(None, [series_of(m), f"{by}={m.params.get(by)}" if by else ""])) or metric
             lines.setdefault(key, []).append((float(x), float(y)))
         return plots.series(out, sorted(lines.items()), f"{test}: {metric} {st} vs {xparam}",
                             xparam, f"{metric} {st}" + (f" ({unit})" if unit else ""))

@@ -2,9 +2,10 @@
 """A run's results folder as metrics, and the test table's metric entries.
 
 One metric = one (test, variant, metric, params) identity; params are part
-of it, so halt_wakeup's "vcpus=64 source=ipi" and "vcpus=8 source=ipi" are
-two metrics.  Kinds: "samples" (raw samples + summary), "count" (a number),
-"text" (verdicts, control results), "skipped" (value null + reason).
+of it, so two records of one variant that differ in a param
+(inject_isolation's "rate=1000" and "rate=10000") are two metrics.  Kinds:
+"samples" (raw samples + summary), "count" (a number), "text" (verdicts,
+control results), "skipped" (value null + reason).
 
 Bad input raises BadInput("FILE:LINE: why"); the commands print it and exit 2.
 """
@@ -21,12 +22,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 class BadInput(Exception):
     pass
-
-
-# status.tsv of a run inside a guest (lib/kernel/guest-init.sh): verdict ->
-# (result, reason); a skip's reason is in its KTAP.
-GUEST_VERDICTS = {"pass": ("PASS", ""), "skip": ("SKIP", ""),
-                  "timeout": ("FAIL", "timed out (exit {rc})"), "fail": ("FAIL", "exit {rc}")}
 
 
 def params_text(params):
@@ -121,7 +116,8 @@ class Run:
         self.tests += sorted({m.test for m in self.metrics.values()} - set(self.status))
 
     def _read_status(self):
-        # name, PASS|FAIL|SKIP, rc, seconds, reason: lib/run/status.sh
+        # name, PASS|FAIL|SKIP, rc, seconds, reason: lib/run/status.sh, the
+        # one schema run.sh and the in-guest runner write
         st = {}
         self.seconds = {}
         p = os.path.join(self.path, "status.tsv")
@@ -133,10 +129,6 @@ class Run:
                         continue
                     if len(c) >= 2 and c[1] in ("PASS", "FAIL", "SKIP"):
                         st[c[0]] = (c[1], c[4] if len(c) > 4 else "")
-                    elif len(c) >= 3 and c[2] in GUEST_VERDICTS:
-                        # lib/kernel/guest-init.sh: name, exit code, verdict, seconds.
-                        result, why = GUEST_VERDICTS[c[2]]
-                        st[c[0]] = (result, why.format(rc=c[1]))
                     else:
                         raise BadInput(f"{p}:{n}: not a status line (name, PASS|FAIL|SKIP, ...)")
                     try:

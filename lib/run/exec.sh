@@ -105,32 +105,19 @@ last_stderr_line() {
 		END { sub(/^[ \t]+/, "", l); if (l != "") print l }' "$1"
 }
 
-# skip_reason KTAP LOG: text after the first "# SKIP" in the KTAP, else the
-# last stderr line.
-skip_reason() {
-	local r=
-	if [[ -r $1 ]]; then
-		r=$(awk '{
-			if (match($0, /#[ \t]*[Ss][Kk][Ii][Pp]/)) {
-				r = substr($0, RSTART + RLENGTH)
-				sub(/^[ \t:]+/, "", r); sub(/[ \t]+$/, "", r)
-				if (r != "") { print r; exit }
-			}
-		}' "$1")
+# ktap_reason SKIP|FAIL KTAP LOG: what the KTAP says (lib/run/status.sh),
+# else the last stderr line, else "skipped" / "exit 1".
+ktap_reason() {
+	local r
+	r=$(status_ktap_reason "$1" "$2")
+	[[ -n $r ]] || r=$(last_stderr_line "$3")
+	if [[ -n $r ]]; then
+		printf '%s\n' "$r"
+	elif [[ $1 == SKIP ]]; then
+		echo skipped
+	else
+		echo "exit 1"
 	fi
-	[[ -n $r ]] || r=$(last_stderr_line "$2")
-	printf '%s\n' "${r:-skipped}"
-}
-
-# fail_reason KTAP LOG: the first "not ok" line that is not a "# TODO" (a
-# known kernel behaviour, not a failure), else the last stderr line.
-fail_reason() {
-	local r=
-	if [[ -r $1 ]]; then
-		r=$(awk '/^[ \t]*not ok/ && !/#[ \t]*TODO/ { sub(/^[ \t]+/, ""); print; exit }' "$1")
-	fi
-	[[ -n $r ]] || r=$(last_stderr_line "$2")
-	printf '%s\n' "${r:-exit 1}"
 }
 
 # classify RC ELAPSED_US TIMEOUT KTAP LOG: sets R_RESULT and R_REASON, from
@@ -142,8 +129,8 @@ classify() {
 	R_RESULT=$STATUS_RESULT
 	R_REASON=$STATUS_WHY
 	case $R_RESULT/$rc in
-	SKIP/*) R_REASON=$(skip_reason "$ktap" "$log") ;;
-	FAIL/1) R_REASON=$(fail_reason "$ktap" "$log") ;;
+	SKIP/*) R_REASON=$(ktap_reason SKIP "$ktap" "$log") ;;
+	FAIL/1) R_REASON=$(ktap_reason FAIL "$ktap" "$log") ;;
 	FAIL/2 | FAIL/254 | FAIL/12[567])
 		last=$(last_stderr_line "$log")
 		R_REASON="$STATUS_WHY${last:+: $last}"

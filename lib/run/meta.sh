@@ -17,6 +17,7 @@
 #   schema (number, 1), date (UTC ISO 8601), profile, tests (array),
 #   kernel_release (uname -r), kernel_version (uname -v), arch (uname -m),
 #   hostname, cmdline (/proc/cmdline), cpu_model, ncpus (number, online CPUs),
+#   numa_nodes ([{node, cpus (the cpulist), ncpus}], null without NUMA),
 #   hypervisor (bool: x86 "hypervisor" CPU flag, i.e. running in a VM/nested),
 #   dev_kvm (bool), kvm_vendor (first of kvm_intel/kvm_amd/kvm_pvm loaded),
 #   kvm_modules ({module: {param: "value"}} for kvm_intel, kvm_amd, kvm_pvm,
@@ -116,6 +117,28 @@ ncpus() {
 	fi
 }
 
+# numa_nodes: [{"node": N, "cpus": "0-3", "ncpus": 4}, ...] from sysfs (what
+# libnuma reads; lib/placement uses that, less the process's affinity), null
+# without NUMA in the kernel.
+numa_nodes() {
+	sep=
+	for d in /sys/devices/system/node/node[0-9]*; do
+		[ -r "$d/cpulist" ] || continue
+		list=$(first_line "$d/cpulist")
+		n=$(printf '%s\n' "$list" | awk -F, '{
+			for (i = 1; i <= NF; i++) {
+				if (split($i, r, "-") == 2) n += r[2] - r[1] + 1
+				else if ($i != "") n++
+			}
+		} END { print n + 0 }')
+		[ -n "$sep" ] || printf '['
+		printf '%s{"node": %s, "cpus": %s, "ncpus": %s}' "$sep" "${d##*/node}" \
+			"$(json_str "$list")" "$n"
+		sep=', '
+	done
+	if [ -n "$sep" ]; then printf ']'; else printf 'null'; fi
+}
+
 hypervisor_flag() {
 	if ! grep -q '^flags' /proc/cpuinfo 2>/dev/null; then
 		printf 'null'               # not x86: no such flag to look at
@@ -208,6 +231,7 @@ write_meta() {
 	printf '  "cmdline": %s,\n' "$(json_str_or_null "$(first_line /proc/cmdline)")"
 	printf '  "cpu_model": %s,\n' "$(json_str_or_null "$(cpu_model)")"
 	printf '  "ncpus": %s,\n' "$(json_num_or_null "$(ncpus)")"
+	printf '  "numa_nodes": %s,\n' "$(numa_nodes)"
 	printf '  "hypervisor": %s,\n' "$(hypervisor_flag)"
 	printf '  "dev_kvm": %s,\n' "$dev_kvm"
 	printf '  "kvm_vendor": %s,\n' "$(kvm_vendor)"

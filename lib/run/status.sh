@@ -52,6 +52,25 @@ status_classify() {
 	esac
 }
 
+# status_ktap_reason RESULT KTAP: what the test's KTAP says of a SKIP (the
+# text after its first "# SKIP") or a FAIL (its first "not ok" line that is
+# not a "# TODO", a known kernel behaviour); nothing if it says nothing.
+status_ktap_reason() {
+	[ -r "$2" ] || return 0
+	case $1 in
+	SKIP)
+		awk '{
+			if (match($0, /#[ \t]*[Ss][Kk][Ii][Pp]/)) {
+				r = substr($0, RSTART + RLENGTH)
+				sub(/^[ \t:]+/, "", r); sub(/[ \t]+$/, "", r)
+				if (r != "") { print r; exit }
+			}
+		}' "$2"
+		;;
+	FAIL) awk '/^[ \t]*not ok/ && !/#[ \t]*TODO/ { sub(/^[ \t]+/, ""); print; exit }' "$2" ;;
+	esac
+}
+
 # status_line NAME RESULT RC SECONDS REASON: one status.tsv line (tabs and
 # newlines in REASON become spaces, so that a line stays one record).
 status_line() {

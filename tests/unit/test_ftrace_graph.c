@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "tests/unit/unit.h"
 
 static char dir[] = "/tmp/test_ftrace_graph.XXXXXX";
+static void *volatile crash_at; /* NULL */
 
 static void put(const char *file, const char *text)
 {
@@ -48,7 +50,15 @@ static void get(const char *file, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-enum way_out { BY_CLOSE, BY_EXIT, BY_SIGTERM, BY_SIGINT, BY_WATCHDOG };
+enum way_out {
+	BY_CLOSE,
+	BY_EXIT,
+	BY_SIGTERM,
+	BY_SIGINT,
+	BY_WATCHDOG,
+	BY_CRASH,
+	BY_ABORT
+};
 
 /*
  * A child takes the tracer and leaves by @how; returns what current_tracer
@@ -57,6 +67,7 @@ enum way_out { BY_CLOSE, BY_EXIT, BY_SIGTERM, BY_SIGINT, BY_WATCHDOG };
  */
 static const char *leave(enum way_out how, bool *taken, int *status)
 {
+	static const struct rlimit no_core = { 0, 0 };
 	static char after[64];
 	struct ftrace_graph g;
 	char why[128];
@@ -75,6 +86,7 @@ static const char *leave(enum way_out how, bool *taken, int *status)
 
 		dup2(fd, 1); /* the watchdog's Bail out! */
 		dup2(fd, 2);
+		setrlimit(RLIMIT_CORE, &no_core); /* the crash cases */
 		if (!ftrace_graph_open(&g, "pi_wakeup_handler", why,
 				       sizeof(why)))
 			_exit(10);
@@ -97,6 +109,12 @@ static const char *leave(enum way_out how, bool *taken, int *status)
 		case BY_WATCHDOG:
 			watchdog_arm(1, NULL);
 			pause();
+			break;
+		case BY_CRASH:
+			*(volatile int *)crash_at = 1; /* SIGSEGV */
+			break;
+		case BY_ABORT:
+			abort(); /* assert(), a glibc heap check */
 		}
 		_exit(12);
 	}
@@ -109,8 +127,11 @@ static const char *leave(enum way_out how, bool *taken, int *status)
 
 static void check_restores(void)
 {
-	static const char *const names[] = { "close", "exit()", "SIGTERM",
-					     "SIGINT", "watchdog timeout" };
+	static const char *const names[] = {
+		"close",  "exit()",	      "SIGTERM",
+		"SIGINT", "watchdog timeout", "a crash (SIGSEGV)",
+		"abort()"
+	};
 	char on[8];
 	bool taken;
 	int how, status;
@@ -118,7 +139,7 @@ static void check_restores(void)
 	if (!mkdtemp(dir))
 		return;
 	setenv("IRQBENCH_TRACEFS", dir, 1);
-	for (how = BY_CLOSE; how <= BY_WATCHDOG; how++) {
+	for (how = BY_CLOSE; how <= BY_ABORT; how++) {
 		const char *after = leave(how, &taken, &status);
 
 		get("tracing_on", on, sizeof(on));

@@ -23,7 +23,7 @@ static void test_json(void)
 	json_num(&j, "nan", 0.0 / 0.0);
 	json_begin(&j, "o");
 	json_bool(&j, "t", true);
-	json_null(&j, "n");
+	json_str(&j, "n", NULL); /* null */
 	json_end(&j);
 	json_begin_array(&j, "a");
 	json_int(&j, NULL, 1);
