@@ -42,8 +42,14 @@ usage: run.sh COMMAND [ARGS]
                          compare with RUN and exit like compare;
                          --save-baseline: add the run to results/baselines/NAME
                          (the newest 5 runs are kept: their spread is noise)
-  kernel ARGS...         run in QEMU guests across kernels (lib/kernel/run-kernel.sh)
+  kernel ARGS...         run in QEMU guests across kernels (lib/kernel/run-kernel.sh;
+                         several places at once: --debian 6.1,6.12, -j N)
   bisect ARGS...         bisect a kernel regression (lib/kernel/bisect.sh)
+  matrix [-j N] [--file FILE] [--out DIR] [--list]
+                         the detection matrix: boots the places of
+                         tests/detection.cfg in parallel, runs each cell's
+                         test, prints scenario x place -> verdict, writes
+                         matrix.md (lib/kernel/matrix.py, docs/detection.md)
   compare RUN_A RUN_B    B against A (a run, or a baseline of runs): medians,
                          delta, CI, p, exact count differences, verdict
                          changes; exit 1 if B regressed or lacks metrics
@@ -411,6 +417,10 @@ main() {
 	run) cmd_run "$@" ;;
 	kernel) exec "$ROOT/lib/kernel/run-kernel.sh" "$@" ;;
 	bisect) exec "$ROOT/lib/kernel/bisect.sh" "$@" ;;
+	matrix)
+		[[ -x $PYTHON ]] || die "needs $PYTHON (lib/build/setup.sh build)"
+		exec "$PYTHON" -B "$ROOT/lib/kernel/matrix.py" "$@"
+		;;
 	report) report_py html_report.py "$@" ;;
 	plot) report_py plot_run.py "$@" ;;
 	compare | fixes | export) report_py "$cmd.py" "$@" ;;

@@ -166,7 +166,9 @@ main() {
 	local tree extra="" hash out
 	ensure_headers
 	if [ -n "$patch" ]; then
-		tree=$(debian_source_tree)
+		# One extraction at a time (concurrent places share the tree).
+		mkdir -p "$CACHE_DIR/linux-source"
+		tree=$(exec 8>"$CACHE_DIR/linux-source/.lock" && flock 8 && debian_source_tree)
 		extra=$(patched_files "$patch")
 	else
 		tree=$(cd "$src" && pwd)
@@ -187,6 +189,9 @@ main() {
 	local base=${IRQBENCH_KVM_BUILD_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/irqbench/kvm-modules}
 	mkdir -p "$base" 2>/dev/null || base=$CACHE_DIR/kvm-modules
 	out=$base/$kver-$hash
+	# One build of a hash at a time: a second caller (another place, worktree
+	# or clone) waits here, then takes the cached modules.
+	exec 7>"$out.lock" && flock 7 || die 3 "cannot lock $out.lock"
 	if [ -z "$force" ] && [ -f "$out/.built" ]; then
 		log "cached KVM modules: $out"
 		echo "$out"

@@ -7,7 +7,12 @@
 #          [--accel tcg|kvm] [--cpu MODEL] [--smp N] [--mem MB]
 #          [--timeout S] [--boot-timeout S] [--out DIR] [--profile P]
 #          [--kvm-src DIR | --kvm-patch FILE] [--args "ARGS"] [--append "CMDLINE"] [--no-build]
-#          [--quiet] [--check] [TESTS...]
+#          [--test-args NAME=ARGS]... [--quiet] [--check] [TESTS...]
+#
+# Several places in one call (lib/kernel/places.sh): --debian 6.1,6.12,
+# --kvm-patch/--kvm-src more than once (--kvm-patch none: Debian's own
+# KVM), --places FILE, -j N, --place-timeout S, --list-places: booted
+# concurrently, one results folder per place and a summary.
 #
 #        run-kernel.sh --debian list [--arch x86_64|arm64]
 #
@@ -18,7 +23,8 @@
 # TESTS are test names from tests.cfg (binary: build-static/<program>, built
 # with `make static`) or paths to static executables (run without args).
 # No TESTS: every test of the profile for the guest's arch.  Test args:
-# args.<profile> from tests.cfg, or --args for every test named.  Default
+# args.<profile> from tests.cfg, or --args for every test named, or
+# --test-args NAME=ARGS for test NAME alone (wins over both).  Default
 # profile: nested under TCG (sizes that finish under emulation), quick with
 # --accel kvm.
 #
@@ -62,11 +68,30 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0";
 image='' modules='' debian='' accel=tcg cpu='' smp=2 mem=2048 timeout='' boot_timeout=90 arch=x86_64 gic=3
 tcg_thread=${IRQBENCH_TCG_THREAD:-single} append_extra='' out='' profile='' kvm_src='' kvm_patch='' build=1 quiet=0 tests=() test_args='' have_args=0
 have_out=0 have_kvm_src=0 have_kvm_patch=0 check=0
+declare -A test_args_of=()
+# Several places (lib/kernel/places.sh): the options that pick the places go
+# to it by name, every other one to each place as it was given.
+multi=0 multi_args=() place_args=() kvm_variants=0
 parse_args() {
 	local opt
 	while [ $# -gt 0 ]; do
 		opt=$1
 		case $opt in
+		-j | --jobs | --places | --place-timeout)
+			[ $# -ge 2 ] || die 2 "option $opt needs a value (try --help)"
+			multi=1 multi_args+=("$1" "$2")
+			shift 2
+			continue
+			;;
+		--list-places) multi=1 multi_args+=("$1"); shift; continue ;;
+		--test-args)
+			[ $# -ge 2 ] || die 2 "option $opt needs a value (try --help)"
+			[[ $2 == ?*=* ]] || die 2 "--test-args wants NAME=ARGS, not '$2'"
+			test_args_of[${2%%=*}]=${2#*=}
+			place_args+=("$1" "$2")
+			shift 2
+			continue
+			;;
 		--image | --modules | --debian | --arch | --gic | --accel | --cpu | --smp | --mem | --timeout | \
 			--boot-timeout | --out | --profile | --kvm-src | --kvm-patch | --args | --append)
 			[ $# -ge 2 ] || die 2 "option $opt needs a value (try --help)"
@@ -89,17 +114,31 @@ parse_args() {
 			--args) test_args=$2; have_args=1 ;;
 			--append) append_extra=$2 ;;
 			esac
+			case $opt in
+			--debian) [[ $2 != *,* ]] || multi=1; multi_args+=("$1" "$2") ;;
+			--kvm-patch | --kvm-src)
+				kvm_variants=$((kvm_variants + 1))
+				[ "$kvm_variants" = 1 ] && [ "$opt $2" != "--kvm-patch none" ] || multi=1
+				multi_args+=("$1" "$2")
+				;;
+			--out) multi_args+=("$1" "$2") ;;
+			*) place_args+=("$1" "$2") ;;
+			esac
 			shift 2
 			;;
-		--no-build) build=0; shift ;;
-		--quiet) quiet=1; shift ;;
-		--check) check=1; shift ;;
+		--no-build) build=0; place_args+=("$1"); shift ;;
+		--quiet) quiet=1; place_args+=("$1"); shift ;;
+		--check) check=1; place_args+=("$1"); shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; tests+=("$@"); break ;;
 		-*) die 2 "unknown option $1 (try --help)" ;;
 		*) tests+=("$1"); shift ;;
 		esac
 	done
+	if [ $multi = 1 ]; then
+		[ -z "${IRQBENCH_PLACE:-}" ] || die 2 "place $IRQBENCH_PLACE: one kernel and one KVM per place"
+		exec "$KERNEL_LIB_DIR/places.sh" "${multi_args[@]}" -- "${place_args[@]}" "${tests[@]}"
+	fi
 	# Numbers first: QEMU would only say so after the kernel was fetched.
 	case $smp in '' | *[!0-9]* | 0) die 2 "--smp wants a number of vCPUs > 0, not '$smp'" ;; esac
 	case $mem in '' | *[!0-9]* | 0) die 2 "--mem wants megabytes > 0, not '$mem'" ;; esac
@@ -214,6 +253,9 @@ check_tests() {
 		table_has "$t" || die 2 "unknown test: $t (see tests.cfg)"
 		table_arch_ok "$t" "$ua" || die 2 "test $t does not run on $ua (arch = $(table_get "$t" arch))"
 	done
+	for t in "${!test_args_of[@]}"; do
+		[[ " ${tests[*]} " == *" $t "* ]] || die 2 "--test-args $t=...: $t is not a test of this run"
+	done
 }
 
 # Test list -> $work/tests.tsv (name, host binary, timeout, args).
@@ -243,6 +285,7 @@ select_tests() {
 			to=$(table_get "$t" timeout); args=$(table_args "$t" "$profile")
 		fi
 		[ $have_args = 0 ] || args=$test_args
+		[ -z "${test_args_of[$name]+set}" ] || args=${test_args_of[$name]}
 		printf '%s\t%s\t%s\t%s\n' "$name" "$bin" "$to" "$args" >>"$tsv"
 		TOTAL_TEST_TIMEOUT=$((TOTAL_TEST_TIMEOUT + to + 10))
 	done
