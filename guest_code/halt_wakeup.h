@@ -13,7 +13,12 @@
 
 /* x2APIC IDs up to 1024: the host enables KVM_X2APIC_API_USE_32BIT_IDS. */
 #define HALT_WAKEUP_MAX_TARGETS 1024
-#define HALT_WAKEUP_MAX_ROUNDS 16384
+/*
+ * Rounds per phase (--wakes): the round arrays are guest bss, and a static
+ * image (the nested guests' copy) must leave the lib's 512-page memslot 0
+ * one free run for the ucall pool (~140 pages): 8192 did not.
+ */
+#define HALT_WAKEUP_MAX_ROUNDS 4096
 #define HALT_WAKEUP_VECTOR 0xb0 /* the wakeup being measured */
 #define HALT_WAKEUP_STOP_VECTOR 0xb1 /* end of the run: targets leave */
 

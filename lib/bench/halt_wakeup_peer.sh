@@ -30,7 +30,7 @@ peer() {
 		"$@" "$build/peer/xapic_ipi_test" -s "$secs" >"$out/peer" 2>&1 || { cat "$out/peer"; exit 1; }
 	sent=$(sed -n 's/^Sending vCPU sent \([0-9]*\) IPIs.*/\1/p' "$out/peer")
 	# About as many round trips as upstream made, capped by one phase's size.
-	wakes=$((sent > 16384 ? 16384 : (sent < 1000 ? 1000 : sent)))
+	wakes=$((sent > 4096 ? 4096 : (sent < 1000 ? 1000 : sent)))
 	rm -f "$out/results.jsonl"
 	IRQBENCH_RESULTS_DIR=$out IRQBENCH_EXITS_OUT=$out/ours.exits LD_PRELOAD=$build/peer/kvm_exits.so \
 		"$build/x86/halt_wakeup" --vcpus 2 --pcpus "$pcpus" --sources ipi \
