@@ -26,6 +26,14 @@ struct kvm_steal_time inject_isolation_steal __attribute__((aligned(64)));
 #define APIC_TDCR_DIV_1 0xb
 
 static uint64_t next_deadline, last_tick_tsc;
+static int64_t last_pos;
+
+/* APIC timer counts in @tsc TSC ticks, in two steps so as not to overflow. */
+static int64_t tsc_to_counts(uint64_t tsc)
+{
+	return tsc / S.cal_tsc * S.cal_counts +
+	       tsc % S.cal_tsc * S.cal_counts / S.cal_tsc;
+}
 
 void inject_isolation_storm_isr(struct ex_regs *regs)
 {
@@ -54,14 +62,29 @@ void inject_isolation_timer_isr(struct ex_regs *regs)
 		}
 		wrmsr(MSR_IA32_TSC_DEADLINE, next_deadline);
 	} else {
-		/* Counts since the reload: how late this handler runs. */
-		S.lateness[n % INJECT_ISOLATION_RING] =
-			xapic_read_reg(APIC_TMICT) - xapic_read_reg(APIC_TMCCT);
-		/* The timer coalesces ticks it could not deliver. */
-		if (last_tick_tsc &&
-		    now - last_tick_tsc > P.period_tsc + P.period_tsc / 2)
-			S.missed += (now - last_tick_tsc - P.period_tsc / 2) /
-				    P.period_tsc;
+		int64_t period = xapic_read_reg(APIC_TMICT);
+		int64_t pos = period - xapic_read_reg(APIC_TMCCT);
+		int64_t late = pos, ended;
+
+		/*
+		 * Counts since the reload are only the position in the
+		 * current period: the timer coalesces the ticks it could not
+		 * deliver.  The periods that ended since the previous handler
+		 * (its TSC gap, less the change of position) tell how many:
+		 * all but the first went undelivered, and this tick is late
+		 * by them too, as a TSC-deadline tick would be.
+		 */
+		if (last_tick_tsc) {
+			ended = (tsc_to_counts(now - last_tick_tsc) - pos +
+				 last_pos + period / 2) /
+				period;
+			if (ended > 1) {
+				S.missed += ended - 1;
+				late += (ended - 1) * period;
+			}
+		}
+		S.lateness[n % INJECT_ISOLATION_RING] = late;
+		last_pos = pos;
 		last_tick_tsc = now;
 	}
 	S.ticks = n + 1;

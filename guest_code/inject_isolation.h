@@ -38,8 +38,8 @@ struct inject_isolation_state {
 	volatile uint64_t ticks;
 	/*
 	 * Lateness of tick n at [n % RING]: TSC ticks past the deadline
-	 * (TSC-deadline), or APIC timer counts elapsed since the periodic
-	 * reload (TMICT - TMCCT, read in the handler).
+	 * (TSC-deadline), or APIC timer counts since the first periodic
+	 * reload it was not delivered at (coalesced periods included).
 	 */
 	volatile int64_t lateness[INJECT_ISOLATION_RING];
 	/* Ticks never delivered (the timer coalesced them) or skipped. */

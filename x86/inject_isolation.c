@@ -426,6 +426,7 @@ static uint64_t storm_irqs(struct ctx *c)
 
 struct snap {
 	uint64_t t, steal[ISO_IDLE], delay[ISO_IDLE], ticks[ISO_IDLE];
+	uint64_t missed[ISO_IDLE];
 	uint64_t irqs, sent;
 };
 
@@ -444,6 +445,7 @@ static void snapshot(struct ctx *c, struct snap *s)
 		s->steal[i] = g->steal ? read_steal(g->steal) : 0;
 		s->delay[i] = run_delay_ns(g->tid[0]);
 		s->ticks[i] = g->st->ticks;
+		s->missed[i] = g->st->missed;
 	}
 }
 
@@ -526,7 +528,7 @@ static void run_phase(struct ctx *c, struct phase *p, int injectors,
 		for (n = t0; n < t1; n++)
 			p->lateness_ns[i][p->nr_lat[i]++] =
 				lateness_ns(g, i, n);
-		p->missed[i] = g->st->missed;
+		p->missed[i] = s1.missed[i] - first.missed[i];
 	}
 }
 
@@ -618,7 +620,7 @@ static void record_idle(struct ctx *c, const char *placement,
 				p->nr_lat[i]);
 		free(tmp);
 		results_count(c->res, variant, "ticks", "count", p->ticks[i]);
-		results_count(c->res, variant, "missed_ticks_total", "count",
+		results_count(c->res, variant, "missed_ticks", "count",
 			      p->missed[i]);
 		if (!base)
 			continue;
