@@ -65,10 +65,12 @@ for k in kinds:
     if k == "control":
         check(line.startswith("ok ") and "SKIP" not in line and m["control"]["value"] == "pass",
               f"{v}: the control sees a withheld re-assert and a spurious assert")
-        # A KVM_IRQ_LINE pulse is 1 interrupt (2 when the guest EOIs
-        # between the ioctls); the EOI with the irqfd deassigned is 1.
+        # A KVM_IRQ_LINE pulse is 1 interrupt, plus 1 for every EOI the
+        # guest makes before the second ioctl lowers the line (the host
+        # thread preempted between the two: 23 seen under load); the EOIs
+        # of the pulse with the irqfd deassigned are all unnotified.
         ua, un = (m.get(x, {}).get("value") for x in ("control_unasserted", "control_unnotified"))
-        check(ua in (1, 2) and un == 1,
+        check(ua is not None and un is not None and ua >= 1 and un >= 1,
               f"{v}: the control sees an unasserted interrupt ({ua}) and an unnotified EOI ({un})")
         continue
     check("src0_unnotified_eois" in m if k != "lifecycle" else "src0_unnotified_eois" not in m,
@@ -114,7 +116,7 @@ for kver in ([] if nested == "skip" else nested.split()):
     check(burst == [0, 0], f"nested {kver} kernel.burst: no unasserted interrupt, every EOI notified ({burst})")
     c = nb.get("kernel.control", {})
     ua, un = (c.get(x, {}).get("value") for x in ("control_unasserted", "control_unnotified"))
-    check(ua in (1, 2) and un == 1,
+    check(ua is not None and un is not None and ua >= 1 and un >= 1,
           f"nested {kver}: the control sees an unasserted interrupt ({ua}) and an unnotified EOI ({un})")
 done()
 PY

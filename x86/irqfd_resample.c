@@ -601,7 +601,9 @@ static void quiesce(struct run *r)
 /*
  * One level interrupt on the pin raised by userspace (KVM_IRQ_LINE, its own
  * IRQ source), not through the irqfd: high then low, so that it is
- * delivered once and its EOI leaves the line low.  Waits (at most
+ * delivered once and its EOI leaves the line low (once more per EOI the
+ * guest makes before the line is low again, if this thread is preempted
+ * between the two ioctls).  Waits (at most
  * stall_ms) for that EOI to complete; returns the EOIs completed.
  */
 static uint64_t pulse_line(struct run *r)
