@@ -28,7 +28,8 @@ static void record(const char *metric, const char *value)
 	f = fopen(path, "a");
 	if (!f)
 		return;
-	fprintf(f, "{\"test\":\"kvm_probe\",\"variant\":\"-\",\"metric\":\"%s\",\"value\":\"%s\"}\n",
+	fprintf(f,
+		"{\"test\":\"kvm_probe\",\"variant\":\"-\",\"metric\":\"%s\",\"value\":\"%s\"}\n",
 		metric, value);
 	fclose(f);
 }
@@ -42,18 +43,21 @@ int main(void)
 	printf("KTAP version 1\n1..3\n# kernel %s\n", u.release);
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
-		printf("ok 1 # SKIP /dev/kvm: %s\nok 2 # SKIP\nok 3 # SKIP\n", strerror(errno));
+		printf("ok 1 # SKIP /dev/kvm: %s\nok 2 # SKIP\nok 3 # SKIP\n",
+		       strerror(errno));
 		record("dev_kvm", "absent");
 		return 4;
 	}
 	api = ioctl(kvm, KVM_GET_API_VERSION, 0);
-	printf("%s 1 api_version %d\n", api == KVM_API_VERSION ? "ok" : "not ok", api);
+	printf("%s 1 api_version %d\n",
+	       api == KVM_API_VERSION ? "ok" : "not ok", api);
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	printf("%s 2 create_vm\n", vm >= 0 ? "ok" : "not ok");
 	vcpu = vm >= 0 ? ioctl(vm, KVM_CREATE_VCPU, 0) : -1;
 	printf("%s 3 create_vcpu\n", vcpu >= 0 ? "ok" : "not ok");
 	record("dev_kvm", vcpu >= 0 ? "works" : "broken");
-	printf("# totals: pass:%d fail:%d\n", (api == KVM_API_VERSION) + (vm >= 0) + (vcpu >= 0),
+	printf("# totals: pass:%d fail:%d\n",
+	       (api == KVM_API_VERSION) + (vm >= 0) + (vcpu >= 0),
 	       (api != KVM_API_VERSION) + (vm < 0) + (vcpu < 0));
 	return api == KVM_API_VERSION && vm >= 0 && vcpu >= 0 ? 0 : 1;
 }
