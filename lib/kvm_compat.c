@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <linux/kvm.h>
 
@@ -12,6 +14,7 @@ int __real_ioctl(int fd, unsigned long request, ...);
 
 static enum irqchip_kind selected_irqchip = IRQCHIP_KERNEL;
 static bool used_region_v1;
+static bool clamped_va_bits;
 
 void irqchip_select(enum irqchip_kind kind)
 {
@@ -81,6 +84,79 @@ static int set_memory_region(int vm_fd, struct kvm_userspace_memory_region2 *r2)
 }
 #endif
 
+bool compat_clamped_va_bits(void)
+{
+	return clamped_va_bits;
+}
+
+#ifdef __x86_64__
+#define X86_LA57 (1u << 16) /* CPUID.7.0:ECX */
+
+static struct kvm_cpuid_entry2 *cpuid_entry(struct kvm_cpuid2 *cpuid,
+					    uint32_t function, uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == function &&
+		    cpuid->entries[i].index == index)
+			return &cpuid->entries[i];
+	return NULL;
+}
+
+/*
+ * Whether a vCPU with this CPUID may enter 64-bit mode with CR4.LA57, tried
+ * on a scratch VM.
+ */
+static bool la57_accepted(int kvm_fd, struct kvm_cpuid2 *cpuid)
+{
+	int vm = __real_ioctl(kvm_fd, KVM_CREATE_VM, 0), vcpu = -1;
+	struct kvm_sregs sregs;
+	bool ok = false;
+
+	if (vm < 0)
+		return true; /* cannot tell: leave KVM's word alone */
+	vcpu = __real_ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu >= 0 && !__real_ioctl(vcpu, KVM_SET_CPUID2, cpuid) &&
+	    !__real_ioctl(vcpu, KVM_GET_SREGS, &sregs)) {
+		sregs.cr0 = 0x80000021; /* PG | NE | PE */
+		sregs.cr4 |= 0x1020; /* LA57 | PAE */
+		sregs.efer |= 0x500; /* LMA | LME */
+		sregs.cs.l = 1;
+		sregs.cs.db = 0;
+		ok = !__real_ioctl(vcpu, KVM_SET_SREGS, &sregs);
+	}
+	if (vcpu >= 0)
+		close(vcpu);
+	close(vm);
+	return ok;
+}
+
+/*
+ * kvm_pvm (this project's machines) advertises LA57 and 57-bit virtual
+ * addresses, then refuses CR4.LA57 (KVM_SET_SREGS: EINVAL).  The 7.x lib
+ * sizes its page tables from the advertised width: no vCPU at all.  Where
+ * KVM refuses what it advertises, report a CPU without LA57: 48 bits.
+ */
+static int get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 *cpuid)
+{
+	struct kvm_cpuid_entry2 *leaf7, *addr;
+	int ret = __real_ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
+
+	if (ret)
+		return ret;
+	leaf7 = cpuid_entry(cpuid, 7, 0);
+	addr = cpuid_entry(cpuid, 0x80000008, 0);
+	if (leaf7 && (leaf7->ecx & X86_LA57) && !la57_accepted(kvm_fd, cpuid)) {
+		leaf7->ecx &= ~X86_LA57;
+		if (addr && ((addr->eax >> 8) & 0xff) > 48)
+			addr->eax = (addr->eax & ~0xff00u) | (48u << 8);
+		clamped_va_bits = true;
+	}
+	return 0;
+}
+#endif
+
 int __wrap_ioctl(int fd, unsigned long request, ...)
 {
 	va_list ap;
@@ -93,6 +169,10 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 	switch (request) {
 	case KVM_CREATE_IRQCHIP:
 		return create_irqchip(fd);
+#ifdef __x86_64__
+	case KVM_GET_SUPPORTED_CPUID:
+		return get_supported_cpuid(fd, arg);
+#endif
 #ifdef KVM_SET_USER_MEMORY_REGION2
 	case KVM_CHECK_EXTENSION:
 		/* The 6.8+ lib requires it; set_memory_region() provides it. */

@@ -6,7 +6,9 @@
  *    in-kernel one): none, split (userspace IOAPIC) or in-kernel;
  *  - the 6.8+ lib runs on older kernels (6.1 ...): KVM_SET_USER_MEMORY_REGION2
  *    falls back to KVM_SET_USER_MEMORY_REGION when the kernel lacks it, so
- *    that a bisection across such ranges does not SKIP everything.
+ *    that a bisection across such ranges does not SKIP everything;
+ *  - KVM_GET_SUPPORTED_CPUID leaves LA57 out where KVM refuses CR4.LA57
+ *    (the 7.x lib would ask for 5-level paging).
  * It also maps selftests lib names that changed between releases (a probe,
  * lib/build/probe-lib.sh, says which; the Makefile includes this header in
  * every irqbench file, so the programs keep one spelling):
@@ -45,5 +47,7 @@ extern const char *const irqchip_choices[];
 bool irqchip_wanted(const char *choice, enum irqchip_kind kind);
 /* True once a memory region went through the pre-6.8 fallback. */
 bool compat_used_memory_region_v1(void);
+/* True once LA57 was left out of KVM's supported CPUID (x86). */
+bool compat_clamped_va_bits(void);
 
 #endif
