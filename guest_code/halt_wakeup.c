@@ -17,6 +17,8 @@ struct halt_wakeup_ipi halt_wakeup_ipi;
 #define S halt_wakeup_state
 #define I halt_wakeup_ipi
 
+#define RFLAGS_IF (1ul << 9)
+
 /* Target index of this vCPU: x2APIC ID (= vCPU id) - 1. */
 static uint32_t target_index(void)
 {
@@ -35,11 +37,24 @@ void halt_wakeup_isr(struct ex_regs *regs)
 	uint64_t now = rdtsc();
 	struct halt_wakeup_target *t = (void *)regs->rbx;
 
+	/*
+	 * A maskable interrupt cannot interrupt code that runs with IF clear
+	 * (see halt_wakeup.h); such an entry is not a wake.  The target comes
+	 * from the APIC ID here: the interrupted code may have used rbx.
+	 */
+	if (!(regs->rflags & RFLAGS_IF)) {
+		t = &S.t[target_index()];
+		t->if_clear_rip = regs->rip;
+		t->isr_if_clear++;
+		return;
+	}
 	t->isr_tsc = now;
 	/* 0xf4 = hlt: where the target takes its interrupts, or just past. */
-	if (*(volatile uint8_t *)regs->rip == 0xf4)
+	if (*(volatile uint8_t *)regs->rip == 0xf4) {
+		/* Past it, as if it had run and this had woken it. */
 		t->isr_before_hlt++;
-	else if (*(volatile uint8_t *)(regs->rip - 1) != 0xf4) {
+		regs->rip++;
+	} else if (*(volatile uint8_t *)(regs->rip - 1) != 0xf4) {
 		t->elsewhere_rip = regs->rip;
 		t->elsewhere_rflags = regs->rflags;
 		t->isr_elsewhere++;

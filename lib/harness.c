@@ -364,8 +364,9 @@ static void host_line(struct harness *h)
 
 	if (h->d->describe)
 		h->d->describe(h, tail, sizeof(tail));
-	ktap_comment(&h->k, "host kernel %s, %s, KVM module %s, APICv %s%s%s",
-		     f->kernel, f->cpu, f->kvm_module, f->apicv ? "on" : "off",
+	ktap_comment(&h->k, "host kernel %s, %s%s, KVM module %s, APICv %s%s%s",
+		     f->kernel, f->cpu, f->under_tcg ? " (QEMU TCG)" : "",
+		     f->kvm_module, f->apicv ? "on" : "off",
 		     tail[0] ? "; " : "", tail);
 }
 

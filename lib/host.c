@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#ifdef __x86_64__
+#include <cpuid.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -59,6 +62,21 @@ static void read_cpu_model(char *buf, int size)
 			 part[0] ? part : "?");
 }
 
+static bool host_under_tcg(void)
+{
+#ifdef __x86_64__
+	unsigned int eax, sig[3], ecx;
+
+	__cpuid(1, eax, sig[0], ecx, sig[1]);
+	if (!(ecx & (1u << 31))) /* no hypervisor */
+		return false;
+	__cpuid(0x40000000, eax, sig[0], sig[1], sig[2]);
+	return !memcmp(sig, "TCGTCGTCGTCG", 12);
+#else
+	return false;
+#endif
+}
+
 void host_facts_read(struct host_facts *h)
 {
 	static const char *const vendors[] = { "kvm_intel", "kvm_amd",
@@ -84,4 +102,5 @@ void host_facts_read(struct host_facts *h)
 	     host_module_param("kvm_amd", "avic", val, sizeof(val))) &&
 	    (val[0] == 'Y' || val[0] == '1'))
 		h->apicv = true;
+	h->under_tcg = host_under_tcg();
 }

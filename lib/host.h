@@ -12,6 +12,12 @@ struct host_facts {
 	char kvm_module[32];
 	/* APICv (Intel) or AVIC (AMD) enabled: EOI exits are then selective. */
 	bool apicv;
+	/*
+	 * The host itself runs under QEMU TCG (x86: hypervisor CPUID leaf
+	 * 0x40000000 says "TCGTCGTCGTCG"): KVM's semantics are real, but the
+	 * emulated CPU under it has quirks a test may have to name.
+	 */
+	bool under_tcg;
 };
 
 void host_facts_read(struct host_facts *h);

@@ -9,14 +9,14 @@
 # purpose: it must fail and name the vCPU that was never woken; two more
 # disturb the control's quiet window (a real wakeup; a kick in each window,
 # which the one retry must not hide): the control must fail.
-# IRQBENCH_HALT_WAKEUP_ARGS overrides the sizes.  With
-# IRQBENCH_KERNEL_TESTS=full, the same correctness checks inside a nested
-# Debian 6.12 guest too (real KVM, kvm_amd, under QEMU TCG; the test table's
-# nested sizes; ~15 s once cached).  Not by default: about 1 nested run in
-# 5 shows one interrupt entering the target's ISR twice ("doubled wakeup"):
-# the second delivery interrupts the vector's IDT stub with IF=0 while KVM
-# re-injected nothing (kvm:kvm_inj_virq), QEMU TCG's nested SVM
-# (docs/halt_wakeup.md), and CI must not flake on it.
+# IRQBENCH_HALT_WAKEUP_ARGS overrides the sizes.  Then the same correctness
+# checks inside a nested Debian 6.12 guest (real KVM, kvm_amd, under QEMU
+# TCG; the test table's nested sizes; ~20 s once cached;
+# IRQBENCH_KERNEL_TESTS=none skips it).  There QEMU TCG's nested SVM now and
+# then delivers an interrupt where hardware never does (with IF clear, or
+# inside the sti shadow: guest_code/halt_wakeup.h); the program tolerates
+# that under TCG alone and counts it (isr_entries_if_clear,
+# isr_entries_before_hlt); natively both must be 0.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${IRQBENCH_BUILD:-$top/build}/x86/halt_wakeup
@@ -54,7 +54,7 @@ IRQBENCH_RESULTS_DIR=$out/cross "$bin" --vcpus 2 --pcpus 1 --wakes 8 --placement
 cross_rc=$?
 
 nested=skip
-if [ "${IRQBENCH_KERNEL_TESTS:-boot}" = full ]; then
+if [ "${IRQBENCH_KERNEL_TESTS:-boot}" != none ]; then
 	"$top/lib/build/setup.sh" build ksrc kernel || { echo "Bail out! set-up failed"; exit 1; }
 	"$top/run.sh" kernel --debian 6.12 --quiet --out "$out/nested" halt_wakeup >"$out/nested.out" 2>&1
 	echo "# nested Debian 6.12: exit $? ($(grep -o 'boot to result: .*' "$out/nested.out"))"
@@ -89,7 +89,7 @@ by = {}
 for r in recs:
     by.setdefault(r["variant"], {})[r["metric"]] = r
 need = {"wakeup_latency", "interrupts_sent", "wakeups_per_sec", "halt_exits", "halt_wakeup",
-        "halt_successful_poll", "halt_attempted_poll", "kvm_vcpu_wakeup", "verdict"}
+        "halt_successful_poll", "halt_attempted_poll", "kvm_vcpu_wakeup", "verdict", "isr_entries_if_clear", "isr_entries_before_hlt"}
 for p in pcpus:
     for m in vcpus:
         ctl = by.get(f"control.p{p}.m{m}", {})
@@ -106,6 +106,10 @@ for p in pcpus:
             lat = recs_v["wakeup_latency"]
             sent = recs_v["interrupts_sent"]["value"]
             pr = lat.get("params", {})
+            # Hardware never takes a maskable interrupt with IF clear, nor
+            # one inside the sti shadow.
+            check(recs_v["isr_entries_if_clear"]["value"] == 0 == recs_v["isr_entries_before_hlt"]["value"],
+                  f"{v}: no ISR entry with IF clear or before the hlt natively")
             check(sent == wakes and len(lat["samples"]) == wakes == lat["summary"]["n"] and
                   all(x >= 0 for x in lat["samples"]),
                   f"{v}: {sent} of {wakes} interrupts, one non-negative raw sample each")
