@@ -17,8 +17,6 @@ struct halt_wakeup_ipi halt_wakeup_ipi;
 #define S halt_wakeup_state
 #define I halt_wakeup_ipi
 
-#define RFLAGS_IF (1ul << 9)
-
 /* Target index of this vCPU: x2APIC ID (= vCPU id) - 1. */
 static uint32_t target_index(void)
 {

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#define RFLAGS_IF (1ul << 9) /* ex_regs.rflags: interrupts enabled */
+
 /* x2APIC IDs up to 1024: the host enables KVM_X2APIC_API_USE_32BIT_IDS. */
 #define HALT_WAKEUP_MAX_TARGETS 1024
 /*

@@ -73,7 +73,6 @@
 #define QUIET_DELAY_MS 300
 #define SETTLE_MS 1000
 #define BOOTSTRAP_ITERS 1000
-#define RFLAGS_IF (1ul << 9)
 
 enum source { SRC_IPI, SRC_IRQFD, SRC_SIGNAL_MSI, NR_SOURCES };
 enum order { ORDER_RR, ORDER_RANDOM, NR_ORDERS };
@@ -168,10 +167,11 @@ struct phase {
 	/* Wakeup vectors KVM injected again after an exit cut delivery short. */
 	uint64_t reinjected;
 	/*
-	 * ISR entries with IF clear and before the hlt (halt_wakeup.h), the
-	 * latest IF-clear one's RIP.
+	 * ISR entries away from the hlt (halt_wakeup.h), this phase; the
+	 * latest IF-clear and elsewhere ones' RIP (and RFLAGS).
 	 */
-	uint64_t isr_if_clear, if_clear_rip, isr_before_hlt;
+	uint64_t isr_if_clear, isr_before_hlt, isr_elsewhere;
+	uint64_t if_clear_rip, elsewhere_rip, elsewhere_rflags;
 	char fail[448];
 };
 
@@ -686,36 +686,49 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
  * A failure says where the ISR entries of this phase interrupted the
  * target, when that was not at its hlt (nested under QEMU TCG only).
  */
-static void explain_failure(struct vmrun *r, struct phase *ph)
+static void explain_failure(struct phase *ph)
 {
-	uint32_t elsewhere = 0, n;
-	uint64_t rip = 0, rflags = 0;
 	size_t len = strlen(ph->fail);
-	int i;
 
-	for (i = 0; i < r->nr_targets; i++) {
-		n = r->st->t[i].isr_elsewhere - r->t[i].elsewhere_before;
-		if (n) {
-			rip = r->st->t[i].elsewhere_rip;
-			rflags = r->st->t[i].elsewhere_rflags;
-		}
-		elsewhere += n;
-	}
-	if (!len || !elsewhere)
+	if (!len || !ph->isr_elsewhere)
 		return;
 	/* Where: as an offset from the ISR (same ELF in guest and host). */
 	snprintf(
 		ph->fail + len, sizeof(ph->fail) - len,
-		"; %u ISR entries elsewhere (last at halt_wakeup_isr%+ld, IF %d)",
-		elsewhere, (long)(rip - (uint64_t)halt_wakeup_isr),
-		!!(rflags & RFLAGS_IF));
+		"; %lu ISR entries elsewhere (last at halt_wakeup_isr%+ld, IF %d)",
+		ph->isr_elsewhere,
+		(long)(ph->elsewhere_rip - (uint64_t)halt_wakeup_isr),
+		!!(ph->elsewhere_rflags & RFLAGS_IF));
+}
+
+/* Sums what the targets sent and where their ISR entries landed. */
+static uint64_t count_phase(struct vmrun *r, struct phase *ph)
+{
+	uint64_t sent = 0;
+	int i;
+
+	for (i = 0; i < r->nr_targets; i++) {
+		volatile struct halt_wakeup_target *g = &r->st->t[i];
+		struct target *t = &r->t[i];
+
+		sent += t->sent;
+		ph->isr_before_hlt += g->isr_before_hlt - t->before_hlt_before;
+		if (g->isr_if_clear != t->if_clear_before)
+			ph->if_clear_rip = g->if_clear_rip;
+		ph->isr_if_clear += g->isr_if_clear - t->if_clear_before;
+		if (g->isr_elsewhere != t->elsewhere_before) {
+			ph->elsewhere_rip = g->elsewhere_rip;
+			ph->elsewhere_rflags = g->elsewhere_rflags;
+		}
+		ph->isr_elsewhere += g->isr_elsewhere - t->elsewhere_before;
+	}
+	return sent;
 }
 
 static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 {
-	uint64_t t0, sent = 0;
+	uint64_t t0, sent;
 	unsigned int k;
-	int i;
 
 	set_halt_poll(r, ph->poll);
 	make_sequence(r, ph, rng);
@@ -726,17 +739,7 @@ static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 	else
 		host_rounds(r, ph);
 	ph->wall_ns = tsc_to_ns(tsc_now() - t0);
-	for (i = 0; i < r->nr_targets; i++)
-		sent += r->t[i].sent;
-	for (i = 0; i < r->nr_targets; i++) {
-		uint32_t n = r->st->t[i].isr_if_clear - r->t[i].if_clear_before;
-
-		if (n)
-			ph->if_clear_rip = r->st->t[i].if_clear_rip;
-		ph->isr_if_clear += n;
-		ph->isr_before_hlt +=
-			r->st->t[i].isr_before_hlt - r->t[i].before_hlt_before;
-	}
+	sent = count_phase(r, ph);
 	for (k = 0; k < ph->done; k++)
 		ph->negative += r->lat[k] < 0;
 	/* A wake taken before its hlt skipped the hlt (halt_wakeup.h). */
@@ -756,7 +759,7 @@ static void run_phase(struct vmrun *r, struct phase *ph, uint64_t *rng)
 		pi_irte_counted = true;
 	}
 	check_phase(r, ph, sent);
-	explain_failure(r, ph);
+	explain_failure(ph);
 }
 
 /* ---- the VM ---------------------------------------------------------------- */
@@ -1007,7 +1010,7 @@ static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
 		ph->stat[ST_POLL_OK], ph->stat[ST_POLL_TRIED], ph->wake_all,
 		ph->wake_waited);
 	/* Tolerated under QEMU TCG only (check_phase()): named, never silent. */
-	if (ph->isr_if_clear || ph->isr_before_hlt)
+	if (r->under_tcg && (ph->isr_if_clear || ph->isr_before_hlt))
 		snprintf(
 			quirks, sizeof(quirks),
 			"; QEMU TCG: %lu ISR entries with IF clear left out (last at halt_wakeup_isr%+ld), %lu wakes taken before the hlt (the sti shadow lost), halt_wakeup.h",
@@ -1016,7 +1019,7 @@ static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
 			ph->isr_before_hlt);
 	if (ph->fail[0])
 		report_verdict(h, name, &verdict_fail, "%s%s", ph->fail,
-			       r->under_tcg ? quirks : "");
+			       quirks);
 	else
 		report_verdict(
 			h, name, &verdict_pass,
