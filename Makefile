@@ -262,6 +262,11 @@ check: programs unit-tests
 static:
 	@$(MAKE) --no-print-directory STATIC=1 programs
 
+# The arm64 detection matrix (tests/detection-arm64.cfg): whole arm64 kernel
+# builds, cached outside the clone; a nightly check, not in make check.
+nightly-arm64:
+	@$(TOP)/run.sh matrix --file $(TOP)/tests/detection-arm64.cfg
+
 # clang-format with the kernel's own settings, read from the tree.
 format:
 	clang-format -i --style=file:$(KSRC)/.clang-format \

@@ -55,6 +55,11 @@ expect_error 2 'gic must be 3 or 4' "--gic 5" -- "$run" --arch arm64 --gic 5 --i
 expect_error 2 'gic is for --arch arm64' "--gic 4 on x86_64" -- "$run" --gic 4 --image /etc/hostname
 expect_error 2 'arch must be' "--arch mips" -- "$run" --arch mips --image /etc/hostname
 expect_error 2 'not an arm64 Image' "x86 file as an arm64 image" -- "$run" --arch arm64 --image /etc/hostname --modules none
+# A whole-kernel build (lib/kernel/build-arm64-kernel.sh) needs the series.
+expect_error 2 'need --debian SERIES' "arm64 --kvm-patch without --debian" -- \
+	"$run" --arch arm64 --kvm-patch "$repo/tests/fixtures/mutants/doorbell-lost.patch" --image /etc/hostname
+expect_error 2 'build-kernel is for --arch arm64' "--build-kernel on x86_64" -- "$run" --build-kernel --debian 6.12
+expect_error 2 'kvm-src rebuilds x86 KVM modules' "--kvm-src on arm64" -- "$run" --arch arm64 --kvm-src /tmp --debian 6.12
 
 [ "$level" = none ] && tap_done
 

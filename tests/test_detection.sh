@@ -5,8 +5,10 @@
 # detection.md): run.sh matrix boots its places in parallel (-j: the number
 # of CPUs) and every cell must come out as expected: each mutant caught
 # with its expected outcome, each clean kernel green.  One TAP line per
-# cell.  Also: every mutant of tests/fixtures/mutants/ has a cell, and a bad
-# matrix line is one line naming FILE:LINE, exit 2.
+# cell.  Also: every mutant of tests/fixtures/mutants/ has a cell (the arm64
+# ones in the nightly tests/detection-arm64.cfg, whose places' options are
+# checked here without a build), and a bad matrix line is one line naming
+# FILE:LINE, exit 2.
 # Cost: one boot per place (20-60 s nested each, two at a time on 2 CPUs)
 # and one KVM module build per patched place (1-5 min cold, then cached in
 # ~/.cache/irqbench/kvm-modules).  IRQBENCH_KERNEL_TESTS=none: the host
@@ -24,10 +26,21 @@ set_up build ksrc kernel
 echo "TAP version 13"
 
 # ---- the file ----------------------------------------------------------------
+# arm64 mutants need whole kernel builds: their cells are the nightly
+# matrix's (make nightly-arm64); here only its file and its places' options.
+arm64_cfg=$repo/tests/detection-arm64.cfg
 for p in "$repo"/tests/fixtures/mutants/*.patch; do
 	[ -f "$p" ] || continue
-	check "mutant ${p##*/} has a cell in tests/detection.cfg" grep -q "tests/fixtures/mutants/${p##*/}" "$cfg"
+	check "mutant ${p##*/} has a cell in tests/detection.cfg or detection-arm64.cfg" \
+		grep -q "tests/fixtures/mutants/${p##*/}" "$cfg" "$arm64_cfg"
 done
+quietly() { (cd "$repo" && "$@") >/dev/null 2>"$tmp/quiet.err" || { cat "$tmp/quiet.err" >&2; return 1; }; }
+check "tests/detection-arm64.cfg parses (run.sh matrix --list)" quietly ./run.sh matrix --file "$arm64_cfg" --list
+while read -r _ place rest; do
+	# shellcheck disable=SC2086 # the place's options, as run.sh matrix boots them
+	check "arm64 place ${place%:}: run.sh kernel --check accepts its options and tests" \
+		quietly ./run.sh kernel --check $rest
+done < <("$repo/run.sh" matrix --file "$arm64_cfg" --list | grep '^boot ')
 printf '# ok\nhost | | ioapic_eoi_reuse | | pass\nx | --debian 6.12 | halt_wakeup | | verdict nope\n' >"$tmp/bad.cfg"
 expect_error 2 "$tmp/bad.cfg:3: EXPECT verdict wants" "a bad line: FILE:LINE, exit 2" -- "$repo/run.sh" matrix --file "$tmp/bad.cfg"
 

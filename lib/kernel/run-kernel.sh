@@ -6,7 +6,7 @@
 #          [--arch x86_64|arm64] [--gic 3|4]
 #          [--accel tcg|kvm] [--cpu MODEL] [--smp N] [--mem MB]
 #          [--timeout S] [--boot-timeout S] [--out DIR] [--profile P]
-#          [--kvm-src DIR | --kvm-patch FILE] [--args "ARGS"] [--append "CMDLINE"] [--no-build]
+#          [--kvm-src DIR | --kvm-patch FILE] [--build-kernel] [--args "ARGS"] [--append "CMDLINE"] [--no-build]
 #          [--test-args NAME=ARGS]... [--quiet] [--check] [TESTS...]
 #
 # Several places in one call (lib/kernel/places.sh): --debian 6.1,6.12,
@@ -34,7 +34,11 @@
 # for VFIO tests), results on a virtconsole.  --debian fetches Debian's arm64
 # kernel and busybox-static:arm64; the tests are cross-built with
 # `make ARCH=arm64 static` (build-static-arm64/).  KVM is built into arm64
-# kernels: --kvm-src/--kvm-patch are x86 only.
+# kernels, so there --kvm-patch FILE builds a whole kernel: Debian's
+# linux-source of the --debian series, minimal for QEMU virt
+# (lib/kernel/arm64-virt.config), FILE applied, cached
+# (lib/kernel/build-arm64-kernel.sh); --build-kernel builds the same kernel
+# without a patch (a mutant's clean twin).  --kvm-src is x86 only.
 #
 # Results: results/<timestamp>-<kernel release>/ (-2, -3... for runs started
 # in the same second; or --out, new or empty): meta.json of the
@@ -67,7 +71,7 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0";
 
 image='' modules='' debian='' accel=tcg cpu='' smp=2 mem=2048 timeout='' boot_timeout=90 arch=x86_64 gic=3
 tcg_thread=${IRQBENCH_TCG_THREAD:-single} append_extra='' out='' profile='' kvm_src='' kvm_patch='' build=1 quiet=0 tests=() test_args='' have_args=0
-have_out=0 have_kvm_src=0 have_kvm_patch=0 check=0
+have_out=0 have_kvm_src=0 have_kvm_patch=0 check=0 build_kernel=0
 declare -A test_args_of=()
 # Several places (lib/kernel/places.sh): the options that pick the places go
 # to it by name, every other one to each place as it was given.
@@ -127,6 +131,7 @@ parse_args() {
 			shift 2
 			;;
 		--no-build) build=0; place_args+=("$1"); shift ;;
+		--build-kernel) build_kernel=1; place_args+=("$1"); shift ;;
 		--quiet) quiet=1; place_args+=("$1"); shift ;;
 		--check) check=1; place_args+=("$1"); shift ;;
 		-h | --help) usage; exit 0 ;;
@@ -169,8 +174,12 @@ parse_args() {
 	esac
 	[ -n "$profile" ] || { [ "$accel" = tcg ] && profile=nested || profile=quick; }
 	[ -z "$kvm_src" ] || [ -z "$kvm_patch" ] || die 2 "--kvm-src and --kvm-patch are exclusive"
-	[ "$arch" = x86_64 ] || [ -z "$kvm_src$kvm_patch" ] ||
-		die 2 "--kvm-src/--kvm-patch rebuild x86 KVM modules; arm64 kernels have KVM built in"
+	[ "$arch" = x86_64 ] || [ -z "$kvm_src" ] ||
+		die 2 "--kvm-src rebuilds x86 KVM modules; on arm64 (KVM built in) --kvm-patch builds a whole kernel"
+	[ "$arch" = x86_64 ] || [ -z "$kvm_patch" ] || build_kernel=1
+	[ $build_kernel = 0 ] || [ "$arch" = arm64 ] || die 2 "--build-kernel is for --arch arm64 (x86: --kvm-patch rebuilds the KVM modules only)"
+	[ $build_kernel = 0 ] || [ -n "$debian" ] ||
+		die 2 "--build-kernel and an arm64 --kvm-patch need --debian SERIES (the source and the guest's busybox)"
 	[ -z "$kvm_patch" ] || [ -f "$kvm_patch" ] || die 2 "no such patch: $kvm_patch"
 	[ -z "$kvm_src" ] || [ -d "$kvm_src" ] || die 2 "no such directory: $kvm_src"
 	[ -z "$kvm_patch" ] || kvm_patch=$(realpath "$kvm_patch")
@@ -189,6 +198,12 @@ resolve_kernel() {
 		image=$IMAGE
 		[ -n "$modules" ] || modules=$MODULES
 		[ -z "${BUSYBOX:-}" ] || busybox=$BUSYBOX
+		if [ $build_kernel = 1 ]; then
+			image=$("$KERNEL_LIB_DIR/build-arm64-kernel.sh" --kver "$KVER" --pkgver "$PKGVER" \
+				${kvm_patch:+--patch "$kvm_patch"}) || exit $?
+			modules=none
+			KVM_SOURCE="built-in, kernel built (lib/kernel/arm64-virt.config)${kvm_patch:+ + patch:$kvm_patch}"
+		fi
 	fi
 	[ -n "$image" ] || die 2 "need --image BZIMAGE or --debian SERIES"
 	[ -f "$image" ] || die 2 "no such kernel image: $image"
@@ -215,7 +230,7 @@ resolve_kernel() {
 # Rebuilt KVM modules for --kvm-src/--kvm-patch (cached by source hash).
 KVM_OVERRIDE='' KVM_SOURCE=packaged
 build_kvm() {
-	[ -n "$kvm_src$kvm_patch" ] || return 0
+	[ -n "$kvm_src$kvm_patch" ] && [ $build_kernel = 0 ] || return 0
 	[ "$modules" != none ] || die 2 "--kvm-src/--kvm-patch need packaged modules (not --modules none)"
 	if [ -n "$kvm_patch" ]; then
 		KVM_OVERRIDE=$("$KERNEL_LIB_DIR/build-kvm-modules.sh" --kver "$KVER" --patch "$kvm_patch") || exit $?
