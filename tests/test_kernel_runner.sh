@@ -3,7 +3,8 @@
 #   bad input: one-line error, exit 2/1, no boot (seconds)
 #   boot:      Debian 6.12 under QEMU TCG: /dev/kvm works in the guest and a
 #              static test's KTAP and JSON came back (~10 s once cached; the
-#              first run downloads ~107 MB)
+#              first run downloads ~107 MB); that folder exports as JUnit
+#              and KCIDB (tests/export_valid.sh)
 #   patched:   (IRQBENCH_KERNEL_TESTS=full) the fixture KVM patch builds and
 #              the guest loads the rebuilt kvm.ko (~1 min the first time)
 # IRQBENCH_KERNEL_TESTS=none skips the boots.  Exit 0 pass, 1 fail, 4 skip.
@@ -16,6 +17,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_kernel_runner.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/tap.sh
 source "$here/tap.sh"
+# shellcheck source=tests/export_valid.sh
+source "$here/export_valid.sh"
 
 
 set_up build ksrc kernel
@@ -92,6 +95,8 @@ grep -q '"value":"works"' "$tmp/boot/results.jsonl" 2>/dev/null && ok "results.j
 [ "$(jq -r .timing_comparable "$tmp/boot/meta.json" 2>/dev/null)" = false ] && ok "TCG: timing_comparable false" || not_ok "timing_comparable not false under TCG"
 grep -q 'emulation cost' "$tmp/boot.out" && ok "TCG note printed" || not_ok "no TCG note"
 [ -s "$tmp/boot/qemu.log" ] && [ -f "$tmp/boot/kvm_probe.log" ] && ok "qemu.log and <test>.log present" || not_ok "qemu.log/<test>.log missing"
+# The folder a real guest brought back exports as it is (JUnit, KCIDB).
+export_valid "$tmp/boot" "the guest's results folder"
 
 # ---- patched KVM modules (slow the first time: module build) ---------------
 if [ "$level" = full ]; then

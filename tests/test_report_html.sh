@@ -9,9 +9,13 @@
 # declared plot and compare plot is an inline SVG with drawn paths and a
 # visible, non-empty box; every verdict record of results.jsonl shows in
 # its variant's row; the regression is listed first.  The screenshot stays
-# in $IRQBENCH_BUILD/check/test_report_html/.  The browser (the browser
+# in $IRQBENCH_BUILD/check/test_report_html/.  Then the same for the page a
+# real `make run` leaves (this host's quick profile; SKIP without /dev/kvm):
+# every verdict record in its row, every plot the run drew on the page and
+# drawn; its screenshot is kept too; and that folder exports (run.sh export
+# --junit, --kcidb: tests/export_valid.sh).  The browser (the browser
 # group of lib/build/packages.list) is installed here, not by make check:
-# SKIP only when it cannot be installed.  ~15 s.
+# SKIP only when it cannot be installed.  ~15 s, and make run (~20 s).
 # Exit: 0 all passed, 1 a check failed, 4 no browser.
 
 set -uo pipefail
@@ -24,6 +28,8 @@ OUTDIR=${IRQBENCH_BUILD:-$ROOT/build}/check/test_report_html
 
 # shellcheck source=tests/tap.sh
 source "$HERE/tap.sh"
+# shellcheck source=tests/export_valid.sh
+source "$HERE/export_valid.sh"
 set_up build
 if ! why=$("$ROOT/lib/build/setup.sh" browser 2>&1); then
 	skip_all "chromium cannot be installed: $why"
@@ -49,8 +55,10 @@ self_contained() {
 }
 check "self-contained: no script, no fetch from elsewhere" self_contained "$B/report.html"
 
-# The probe: the rendered page's facts as JSON in <pre id=probe>.
-python3 - "$B/report.html" "$TMP/probe.html" <<'PY'
+# probe PAGE OUT: a copy of PAGE that writes the rendered page's facts as
+# JSON into <pre id=probe>.
+probe() {
+	python3 - "$1" "$2" <<'PY'
 import sys
 page = open(sys.argv[1]).read()
 probe = """<pre id="probe"></pre><script>
@@ -73,6 +81,8 @@ document.getElementById("probe").textContent = JSON.stringify(out);
 </script>"""
 open(sys.argv[2], "w").write(page.replace("</body>", probe + "</body>"))
 PY
+}
+probe "$B/report.html" "$TMP/probe.html"
 
 chrome() {
 	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
@@ -111,4 +121,45 @@ check(sorted(probe["regressions"]) == sorted(regressed) and len(regressed) == 7,
 done()
 PY
 check_eq "browser checks" "$?" 0
+
+# ---- a real make run ---------------------------------------------------------
+# The page make run leaves, from this host's own tests (tests.cfg, quick):
+# every verdict record in its row, every plot the run drew inline and drawn.
+if [ ! -c "${IRQBENCH_DEVKVM:-/dev/kvm}" ]; then
+	skip "make run's report.html" "no /dev/kvm"
+	tap_done
+fi
+(unset IRQBENCH_TABLE && IRQBENCH_RESULTS_ROOT=$TMP/real make -s -C "$ROOT" run) >"$TMP/make-run.out" 2>&1
+echo "# make run: exit $? (a FAIL of a test is the run's own; the page must show it)"
+R=$(find "$TMP/real" -mindepth 2 -maxdepth 2 -name report.html -printf '%h\n' | head -n 1)
+check "make run wrote RUN/report.html" test -n "$R"
+if [ -n "$R" ]; then
+	check "make run's page is self-contained" self_contained "$R/report.html"
+	probe "$R/report.html" "$TMP/probe-real.html"
+	chrome real --dump-dom "file://$TMP/probe-real.html" >"$TMP/dom-real.html"
+	chrome realshot --screenshot="$OUTDIR/make-run.png" "file://$R/report.html" >/dev/null
+	check "screenshot kept: $OUTDIR/make-run.png" test -s "$OUTDIR/make-run.png"
+	PYTHONPATH=$HERE python3 -B - "$TMP/dom-real.html" "$R" <<'PY'
+import html, json, os, re, sys
+from tap import check, done
+dom, r = sys.argv[1:3]
+m = re.search(r'<pre id="probe">(.*?)</pre>', open(dom).read(), re.S)
+check(m, "chromium rendered make run's page")
+probe = json.loads(html.unescape(m.group(1))) if m else {"plots": [], "verdicts": []}
+drawn = sorted(f[:-4] for f in os.listdir(f"{r}/plots") if f.endswith(".svg")) if os.path.isdir(f"{r}/plots") else []
+shown = {p["name"]: p for p in probe["plots"]}
+check(drawn and sorted(shown) == drawn, f"every plot the run drew ({len(drawn)}) is on the page (page: {sorted(shown)})")
+bad = [n for n, p in shown.items() if not (p["svg"] and p["visible"] and p["w"] > 300 and p["h"] > 150 and p["drawn"] > 5)]
+check(not bad, f"every plot is an inline SVG, visible, at least 300x150 px, with drawn paths (not: {bad})")
+rows = {(v["test"], v["variant"]): v for v in probe["verdicts"]}
+want = [json.loads(l) for l in open(f"{r}/results.jsonl")]
+want = [(x["test"], x.get("variant") or "results", x.get("value")) for x in want if x["metric"] == "verdict"]
+missing = [w for w in want if not ((w[0], w[1]) in rows and rows[(w[0], w[1])]["shown"]
+                                   and f"verdict={'skipped' if w[2] is None else w[2]}" in rows[(w[0], w[1])]["text"])]
+check(want and not missing, f"the verdict table shows all {len(want)} verdict records of make run's results.jsonl (missing: {missing})")
+done()
+PY
+	check_eq "browser checks of make run's page" "$?" 0
+	export_valid "$R" "make run's folder"
+fi
 tap_done
