@@ -136,6 +136,21 @@ else
 	skip "read-only --out" "needs root (mount -t tmpfs -o ro)"
 fi
 
+# A results folder that fills up while the guest's results are unpacked:
+# exit 3, one line saying so (the stand-in QEMU of test_kernel_places sends
+# a results folder at once).
+mkdir -p "$tmp/full"
+if ((EUID == 0)) && mount -t tmpfs -o size=64k irqbench-test "$tmp/full" 2>/dev/null; then
+	head -c 1M /dev/zero >"$tmp/full/filler" 2>/dev/null
+	expect_error 3 "run-kernel.sh: error: results folder full: cannot write .* into $tmp/full/run$" \
+		"results folder full: exit 3, one line" -- \
+		env IRQBENCH_QEMU="$repo/tests/fixtures/places/qemu" FAKE_PIDS="$tmp/full.qemu" \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --append fake.sleep=0 --out "$tmp/full/run" /bin/busybox
+	umount "$tmp/full"
+else
+	skip "results folder full" "needs root (mount -t tmpfs)"
+fi
+
 # Two runners started together: two results folders, never one.
 export IRQBENCH_RESULTS_ROOT=$tmp/results FAKE_PIDS=$tmp/par.qemu
 : >"$FAKE_PIDS"

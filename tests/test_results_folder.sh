@@ -121,6 +121,17 @@ check_eq "4 runs at once: 4 results folders" "$dirs" 4
 check "4 runs at once: each folder holds one run" \
 	awk 'END { exit NR != 4 }' $(sed -n 's/^results: \(.*\)/\1\/status.tsv/p' "$TMP"/par[1-4])
 
+# The allocator itself (lib/run/outdir.sh, run.sh's and run-kernel.sh's):
+# a name already taken, as by a run started in the same second, gets -2,
+# then -3; the runs above need not have collided for this to be checked.
+(
+	. "$ROOT/lib/run/outdir.sh"
+	mkdir -p "$TMP/alloc/20260101-000000"
+	for i in 1 2; do outdir_new "$TMP/alloc" 20260101-000000 && basename "$OUTDIR_NEW"; done
+) >"$TMP/alloc.out" 2>&1
+check_eq "allocator: a name taken in the same second gets -2, then -3" \
+	"$(tr '\n' ' ' <"$TMP/alloc.out")" "20260101-000000-2 20260101-000000-3 "
+
 # --- compare: B lost metrics A had ----------------------------------------
 if command -v python3 >/dev/null; then
 	runsh run pass skip_ktap --out "$TMP/A"

@@ -174,7 +174,9 @@ main() {
 		tree=$(cd "$src" && pwd)
 	fi
 
-	stage=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-kvm.XXXXXX")
+	# In the cache, not the system temp dir: a SIGKILL leaves nothing outside it.
+	mkdir -p "$CACHE_DIR/tmp" && stage=$(mktemp -d "$CACHE_DIR/tmp/kvm-build.XXXXXX") ||
+		die 3 "cannot create a scratch folder in $CACHE_DIR/tmp"
 	trap 'rm -rf "$stage"' EXIT
 	stage_sources "$tree" "$stage" "$extra"
 	if [ -n "$patch" ]; then

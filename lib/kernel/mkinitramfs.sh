@@ -168,7 +168,9 @@ pack_tests() {
 }
 
 main() {
-	root=$(mktemp -d "${TMPDIR:-/tmp}/irqbench-initramfs.XXXXXX")
+	# In the cache, not the system temp dir: a SIGKILL leaves nothing outside it.
+	mkdir -p "$CACHE_DIR/tmp" && root=$(mktemp -d "$CACHE_DIR/tmp/initramfs.XXXXXX") ||
+		die 3 "cannot create a scratch folder in $CACHE_DIR/tmp"
 	trap 'rm -rf "$root"' EXIT
 	pack_busybox
 	pack_modules

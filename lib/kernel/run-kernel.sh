@@ -413,6 +413,13 @@ wait_qemu() {
 	fi
 }
 
+# A write into $out failed: say why (a full folder is the common case),
+# exit 3 (the environment), never a raw cp error and exit 1.
+out_write_failed() {
+	outdir_full "$out" && die 3 "results folder full: cannot write $1 into $out"
+	die 3 "cannot write $1 into $out"
+}
+
 # Decode the base64(tar.gz) between the markers on ttyS1 into $out.
 extract_results() {
 	local f=$work/results.serial
@@ -471,7 +478,8 @@ annotate_meta() {
 		  kvm_modules:$kvm, kvm_modules_dir:$kvmdir, qemu:$qemu, boot_to_result_s:$boot,
 		  arch:$arch} + (if $gic == "" then {} else {gic_version:($gic | tonumber)} end)')
 	jq --argjson r "$runner" --argjson tc "$([ "$accel" = tcg ] && echo false || echo true)" \
-		'. + {kernel_runner: $r, timing_comparable: $tc}' "$m" >"$m.tmp" && mv "$m.tmp" "$m"
+		'. + {kernel_runner: $r, timing_comparable: $tc}' "$m" >"$m.tmp" 2>/dev/null && mv "$m.tmp" "$m" ||
+		{ rm -f "$m.tmp"; out_write_failed meta.json; }
 }
 
 # One line per test, plus the verdict records of results.jsonl.
@@ -529,8 +537,8 @@ main() {
 
 	start_qemu "$work/initramfs.cpio.gz"
 	wait_qemu
-	cp "$work/qemu.cmd" "$out/"
-	[ -s "$work/qemu.stderr" ] && cp "$work/qemu.stderr" "$out/"
+	cp "$work/qemu.cmd" "$out/" 2>/dev/null || out_write_failed qemu.cmd
+	[ ! -s "$work/qemu.stderr" ] || cp "$work/qemu.stderr" "$out/" 2>/dev/null || out_write_failed qemu.stderr
 	if [ -n "$WAIT_REASON" ]; then
 		salvage_console >/dev/null
 		echo "results: $out"
@@ -538,7 +546,7 @@ main() {
 	fi
 	if ! extract_results; then
 		local why
-		outdir_full "$out" && die 3 "results folder full: cannot unpack the guest's results into $out"
+		outdir_full "$out" && out_write_failed "the guest's results"
 		why=$(salvage_console)
 		echo "results: $out"
 		die 1 "$why; no results (console: $out/qemu.log${QEMU_ERR:+, qemu: $QEMU_ERR})"
