@@ -9,7 +9,8 @@
 #           vlpi_doorbell run in nested KVM; counts are asserted (every LPI /
 #           vLPI handled once, control passes, doorbells >= vLPIs under
 #           trap, no host VFIO MSI once forwarded), never times.
-#           ~15 s per boot once cached; the first run downloads ~95 MB.
+#           Both guests boot at once (run.sh kernel --places); ~15 s per
+#           boot once cached; the first run downloads ~95 MB.
 # IRQBENCH_KERNEL_TESTS=none skips the boots.  Exit 0 pass, 1 fail, 4 skip.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,18 +72,22 @@ ok "Debian arm64 kernel and busybox: $(sed -n 's/^KVER=//p' "$tmp/env")"
 expect_error 2 'does not run on aarch64' "x86 test under --arch arm64" -- \
 	"$run" --arch arm64 --debian 6.12 --no-build ioapic_eoi_reuse
 
-# boot NAME GIC [APPEND]: both tests in one guest, nested profile sizes.
-boot() {
-	local name=$1 gic=$2 append=${3:-} t0=$SECONDS
-	if nice "$run" --arch arm64 --debian 6.12 --gic "$gic" --no-build --quiet \
-		${append:+--append "$append"} --out "$tmp/$name" \
-		lpi_wfi_wakeup vlpi_doorbell >"$tmp/$name.out" 2>"$tmp/$name.err"; then
-		ok "GICv$gic guest: both tests pass or skip ($((SECONDS - t0)) s, $(grep -o 'boot to result: .*' "$tmp/$name.err"))"
+# Both guests at once (run.sh kernel --places, -j: the number of CPUs), each
+# running both tests with the nested profile's sizes: GICv3, and GICv4 with
+# trapped WFI.
+printf '%s\n' "gicv3 | --arch arm64 --debian 6.12 --gic 3" \
+	"gicv4 | --arch arm64 --debian 6.12 --gic 4 --append kvm-arm.wfi_trap_policy=trap" >"$tmp/places"
+t0=$SECONDS
+nice "$run" --places "$tmp/places" -j "$(nproc)" --no-build --quiet --out "$tmp/p" \
+	lpi_wfi_wakeup vlpi_doorbell >"$tmp/p.out" 2>"$tmp/p.err"
+echo "# both guests in parallel (-j $(nproc)): $((SECONDS - t0)) s, exit $?; load after: $(cat /proc/loadavg)"
+for g in 3 4; do
+	if [ "$(awk -F '\t' -v n="gicv$g" '$1 == n { print $2 }' "$tmp/p/summary.tsv" 2>/dev/null)" = PASS ]; then
+		ok "GICv$g guest: both tests pass or skip ($(grep -o 'boot to result: .*' "$tmp/p/gicv$g.log"))"
 	else
-		not_ok "GICv$gic guest (exit $?): $(tail -n 4 "$tmp/$name.out" "$tmp/$name.err" | tr '\n' ' ')"
+		not_ok "GICv$g guest: $(tail -n 4 "$tmp/p/gicv$g.log" "$tmp/p.err" 2>/dev/null | tr '\n' ' ')"
 	fi
-	echo "# load after the GICv$gic boot: $(cat /proc/loadavg)"
-}
+done
 
 # Every variant delivered, each LPI handled exactly once, control passed.
 check_lpis() {
@@ -106,17 +111,15 @@ check_lpis() {
 }
 
 # ---- GICv3: emulated ITS; no vPE doorbells, so vlpi_doorbell SKIPs --------
-boot gicv3 3
-check_lpis "$tmp/gicv3" 3
+check_lpis "$tmp/p/gicv3" 3
 check_expr "GICv3: vlpi_doorbell SKIPs for want of GICv4" \
-	'grep -q "^ok 2 vlpi # SKIP .*GICv4" "$tmp/gicv3/vlpi_doorbell.ktap"'
+	'grep -q "^ok 2 vlpi # SKIP .*GICv4" "$tmp/p/gicv3/vlpi_doorbell.ktap"'
 check_expr "GICv3: meta.json gic_version 3" \
-	'[ "$(jq -r .kernel_runner.gic_version "$tmp/gicv3/meta.json" 2>/dev/null)" = 3 ]'
+	'[ "$(jq -r .kernel_runner.gic_version "$tmp/p/gicv3/meta.json" 2>/dev/null)" = 3 ]'
 
 # ---- GICv4 with trapped WFI: vLPIs, doorbells ------------------------------
-boot gicv4 4 kvm-arm.wfi_trap_policy=trap
-check_lpis "$tmp/gicv4" 4
-d=$tmp/gicv4
+check_lpis "$tmp/p/gicv4" 4
+d=$tmp/p/gicv4
 raised=$(value "$d" vlpi_doorbell vlpi msis_raised)
 handled=$(value "$d" vlpi_doorbell vlpi vlpis_handled)
 db=$(value "$d" vlpi_doorbell vlpi doorbells)
