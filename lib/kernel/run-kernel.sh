@@ -468,6 +468,9 @@ salvage_console() {
 annotate_meta() {
 	local m=$out/meta.json qv
 	[ -f "$m" ] || return 0
+	# A write that fails below is the folder's; a meta.json that is not JSON
+	# is the guest's, kept as it came.
+	jq -e . "$m" >/dev/null 2>&1 || { log "the guest's meta.json is not JSON: left as it came"; return 0; }
 	qv=$("$QEMU" --version | head -n1)
 	local runner
 	runner=$(jq -n --arg accel "$accel" --arg cpu "$cpu" --arg image "$image" \
