@@ -55,8 +55,7 @@ main() {
 	[ -n "$srcver" ] || exit 2
 	hash=$( (echo "$srcver"; cat "$CONFIG"; [ -z "$patch" ] || cat "$patch"; "${CROSS}gcc" --version | head -n 1) |
 		sha256sum | cut -c1-16)
-	base=${IRQBENCH_ARM64_KERNEL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/irqbench/arm64-kernel}
-	mkdir -p "$base" 2>/dev/null || base=$CACHE_DIR/arm64-kernel
+	base=$(build_cache arm64-kernel "${IRQBENCH_ARM64_KERNEL_CACHE:-}") || exit 3
 	out=$base/$srcver-$hash
 	# One build of a hash at a time; a second caller takes the cached Image.
 	exec 7>"$out.lock" && flock 7 || die 3 "cannot lock $out.lock"

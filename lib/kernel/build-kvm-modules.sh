@@ -188,8 +188,8 @@ main() {
 	# Key = kernel release + every staged source byte (so edits rebuild).
 	hash=$( (echo "$kver"; cd "$stage" && find . -type f | LC_ALL=C sort | xargs sha256sum) |
 		sha256sum | cut -c1-16)
-	local base=${IRQBENCH_KVM_BUILD_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/irqbench/kvm-modules}
-	mkdir -p "$base" 2>/dev/null || base=$CACHE_DIR/kvm-modules
+	local base
+	base=$(build_cache kvm-modules "${IRQBENCH_KVM_BUILD_CACHE:-}") || exit 3
 	out=$base/$kver-$hash
 	# One build of a hash at a time: a second caller (another place, worktree
 	# or clone) waits here, then takes the cached modules.

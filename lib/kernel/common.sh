@@ -9,6 +9,16 @@ REPO_ROOT=$(cd "$KERNEL_LIB_DIR/../.." && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this
 CACHE_DIR=${IRQBENCH_CACHE:-$REPO_ROOT/.cache}
 
+# build_cache NAME [DIR]: where builds of kind NAME are cached, outside the
+# clone so that another clone or worktree reuses them: DIR if given (the
+# kind's IRQBENCH_* override), else ~/.cache/irqbench/NAME; the project's
+# cache when that cannot be created.  Echoes the folder, which exists.
+build_cache() {
+	local base=${2:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/irqbench/$1}
+	mkdir -p "$base" 2>/dev/null || { base=$CACHE_DIR/$1 && mkdir -p "$base"; } || die 3 "cannot create $base"
+	echo "$base"
+}
+
 # One-line error on stderr, then exit with the given code.
 die() { local code=$1; shift; echo "${0##*/}: error: $*" >&2; exit "$code"; }
 # Progress goes to stderr so stdout stays machine-readable where it matters.
