@@ -54,4 +54,19 @@ bool guest_irq_in_service(uint8_t vector);
 /* Halts with interrupts enabled until *@counter reaches @target. */
 void guest_irq_halt_until(volatile uint32_t *counter, uint32_t target);
 
+#define RFLAGS_IF (1ul << 9) /* ex_regs.rflags: interrupts enabled */
+
+/*
+ * A maskable interrupt that interrupted code running with IF clear
+ * (@rflags: the interrupted context's, ex_regs.rflags).  No CPU takes one
+ * there; nested under QEMU TCG the platform sometimes delivers an interrupt
+ * a second time in its own entry path (IDT stub, route_exception) before
+ * its handler ran.  Not an interrupt of its own: the entry it interrupted
+ * counts and EOIs it.
+ */
+static inline bool guest_irq_repeated_delivery(uint64_t rflags)
+{
+	return !(rflags & RFLAGS_IF);
+}
+
 #endif

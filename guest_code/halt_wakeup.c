@@ -36,11 +36,10 @@ void halt_wakeup_isr(struct ex_regs *regs)
 	struct halt_wakeup_target *t = (void *)regs->rbx;
 
 	/*
-	 * A maskable interrupt cannot interrupt code that runs with IF clear
-	 * (see halt_wakeup.h); such an entry is not a wake.  The target comes
-	 * from the APIC ID here: the interrupted code may have used rbx.
+	 * Not a wake (see halt_wakeup.h).  The target comes from the APIC ID
+	 * here: the interrupted code may have used rbx.
 	 */
-	if (!(regs->rflags & RFLAGS_IF)) {
+	if (guest_irq_repeated_delivery(regs->rflags)) {
 		t = &S.t[target_index()];
 		t->if_clear_rip = regs->rip;
 		t->isr_if_clear++;

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define RFLAGS_IF (1ul << 9) /* ex_regs.rflags: interrupts enabled */
+#include "guest_code/guest_irq.h"
 
 /* x2APIC IDs up to 1024: the host enables KVM_X2APIC_API_USE_32BIT_IDS. */
 #define HALT_WAKEUP_MAX_TARGETS 1024
@@ -48,10 +48,8 @@ struct halt_wakeup_target {
 	 * QEMU TCG (the host tolerates them there alone, and names them):
 	 *  - before_hlt: between sti and hlt (the interrupt shadow of sti was
 	 *    lost).  A wake: the ISR returns past the hlt, as if it had run.
-	 *  - if_clear: in code running with IF clear, the one interrupt
-	 *    delivered a second time in its own entry path (IDT stub,
-	 *    route_exception) before its handler ran.  Not a wake: the entry
-	 *    it interrupted counts and EOIs that interrupt.
+	 *  - if_clear: a repeated delivery (guest_irq_repeated_delivery()).
+	 *    Not a wake: the entry it interrupted counts and EOIs it.
 	 *  - elsewhere: any other place; counted to explain a failure.
 	 */
 	volatile uint32_t isr_before_hlt, isr_elsewhere, isr_if_clear;

@@ -48,6 +48,10 @@ static void first_isr(void)
 /* V: the IOAPIC interrupt first, then (on vCPU 0) the reuses. */
 void eoi_reuse_isr_vector(struct ex_regs *regs)
 {
+	if (guest_irq_repeated_delivery(regs->rflags)) {
+		S.repeated_deliveries++;
+		return;
+	}
 	if (GET_APIC_ID_FIELD(xapic_read_reg(APIC_ID)) != 0) {
 		/* The line, redelivered to its new destination. */
 		S.redelivered_peer++;
@@ -71,6 +75,10 @@ void eoi_reuse_isr_vector(struct ex_regs *regs)
 
 void eoi_reuse_isr_new_vector(struct ex_regs *regs)
 {
+	if (guest_irq_repeated_delivery(regs->rflags)) {
+		S.repeated_deliveries++;
+		return;
+	}
 	S.redelivered_vcpu0++;
 	device_ack();
 	xapic_write_reg(APIC_EOI, 0);

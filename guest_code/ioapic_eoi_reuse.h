@@ -60,6 +60,8 @@ struct eoi_reuse_state {
 	volatile uint32_t reused;
 	/* V found in service after its handlers returned (platform quirk). */
 	volatile uint32_t stray_in_service;
+	/* Entries of V or new_vector that repeated a delivery (guest_irq.h). */
+	volatile uint32_t repeated_deliveries;
 	volatile uint32_t reuse_phase;
 	/*
 	 * The peer's APIC is enabled and takes interrupts.  A software-disabled
