@@ -9,8 +9,11 @@
 # xapic_ipi_test from it, unmodified).  Exits per round trip come from one
 # source for both: an LD_PRELOAD shim (lib/bench/kvm_exits_shim.c, built by
 # make peers) sums every vCPU's binary stats (exits, halt_exits,
-# irq_injections) when the program frees its VM; round trips: the IPIs
-# upstream sent, ours every wakeup it sent (cell, control, the stop).
+# irq_injections, insn_emulation) when the program frees its VM; round
+# trips: the IPIs upstream sent, ours every wakeup it sent (cell, control,
+# the stop).  insn_emulation is the cost to watch where KVM emulates every
+# instruction a vCPU runs with IF clear (kvm_pvm): the ISRs and both
+# senders, which never enable interrupts.
 #   lib/bench/halt_wakeup_peer.sh [SECONDS]      (default 10 per program)
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,7 +72,7 @@ for who, path in (("upstream", out + "/peer.exits"), ("irqbench", out + "/ours.e
         continue
     n = trips[who]
     print(f"{place}: {who}: {n} round trips, {e.get('vcpus', 0)} vCPUs; per round trip: "
-          + ", ".join(f"{k} {e[k] / n:.3f}" for k in ("exits", "halt_exits", "irq_injections") if k in e and n))
+          + ", ".join(f"{k} {e[k] / n:.3f}" for k in ("exits", "halt_exits", "irq_injections", "insn_emulation") if k in e and n))
 PY
 }
 
