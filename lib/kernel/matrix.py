@@ -20,7 +20,9 @@ Reads the cells of tests/detection.cfg, one per line, fields separated by
                                          METRIC's interval low bound here is
                                          above its high bound at PLACE (same
                                          test and TEST-ARGS, which PLACE
-                                         must have a cell for)
+                                         must have a cell for), and the run
+                                         passes as for pass: a cost, not a
+                                         broken delivery
 Cells of one place share its boots: one boot runs each test once, so a
 place that runs a test with two sets of TEST-ARGS boots twice.  The cells
 of one run (place, test, test args) share it.  Except for `fail`, a cell
@@ -314,8 +316,10 @@ def evaluate(c, dirs, ref_recs):
             fmt = lambda x: "-" if x is None else f"{x:.0f}" if isinstance(x, (int, float)) else str(x)  # noqa: E731
             parts.append(f"{v}: {fmt(r.get('value'))} [{fmt(lo)}, {fmt(r.get('ci_high'))}] vs {c.ref} "
                          + (f"{fmt(ref.get('value'))} [{fmt(ref.get('ci_low'))}, {fmt(hi)}]" if ref else "none"))
-        c.ok = ok
+        c.ok = ok and rc == "0" and not nok
         c.seen = "; ".join(parts) or f"no {c.metric} record for {c.glob}"
+        if rc != "0" or nok:
+            c.seen += f"; {result} (exit {rc})" + (f": {short(nok[0])}" if nok else "")
     c.controls_bad = not controls_ok
     if not controls_ok:
         c.ok = False
