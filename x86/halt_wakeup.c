@@ -1234,23 +1234,29 @@ static void report_pi(struct harness *h, const struct pi_facts *f,
 		irte_ok ? (irte_updates ? "fired" : "never fired") :
 			  "not countable");
 	results_params(res, "pi_path=%s", pi_path);
-	results_text(res, "posted_interrupts.detect", "posted_interrupt_paths",
-		     pi_path, text);
-	if (irte_ok)
-		results_count(res, "posted_interrupts.detect",
-			      "kvm_pi_irte_update", "count", irte_updates);
-	if (!pi_graph.open)
-		results_skip(res,
-			     "posted_interrupts.pi_wakeup_handler_duration",
-			     "pi_wakeup_handler_duration", f->handler_why);
+	if (harness_wanted(h, "posted_interrupts.detect")) {
+		report_text(h, "posted_interrupts.detect",
+			    "posted_interrupt_paths", pi_path, "%s", text);
+		if (irte_ok)
+			results_count(res, "posted_interrupts.detect",
+				      "kvm_pi_irte_update", "count",
+				      irte_updates);
+	}
+	/* Traced: the cells wrote its records (report_handler()). */
+	if (harness_wanted(h, "posted_interrupts.pi_wakeup_handler_duration")) {
+		if (pi_graph.open)
+			report_case(
+				h, KTAP_PASS,
+				"posted_interrupts.pi_wakeup_handler_duration",
+				"%s", f->handler_why);
+		else
+			report_skip_metric(
+				h,
+				"posted_interrupts.pi_wakeup_handler_duration",
+				"pi_wakeup_handler_duration", "%s",
+				f->handler_why);
+	}
 	results_params(res, NULL);
-	if (harness_wanted(h, "posted_interrupts.detect"))
-		report_case(h, KTAP_PASS, "posted_interrupts.detect", "%s",
-			    text);
-	if (harness_wanted(h, "posted_interrupts.pi_wakeup_handler_duration"))
-		report_case(h, pi_graph.open ? KTAP_PASS : KTAP_SKIP_METRIC,
-			    "posted_interrupts.pi_wakeup_handler_duration",
-			    "%s", f->handler_why);
 }
 
 /* ---- the slope ------------------------------------------------------------------- */
@@ -1288,11 +1294,9 @@ static void report_slope(struct harness *h, const struct config *c, int pi,
 			method, sizeof(method),
 			"least squares of per-M median latency on blocked vCPUs per pCPU, %u-resample percentile bootstrap",
 			ci.iters);
-		results_estimate(res, name, "ns_per_blocked_vcpu", "ns",
-				 ci.fit.slope, ci.ci_low, ci.ci_high, ci.level,
-				 method);
-		report_case(
-			h, KTAP_PASS, name,
+		report_estimate(
+			h, name, "ns_per_blocked_vcpu", "ns", ci.fit.slope,
+			ci.ci_low, ci.ci_high, ci.level, method,
 			"%.2f ns per blocked vCPU, 95%% CI [%.2f, %.2f], over %d vCPU counts",
 			ci.fit.slope, ci.ci_low, ci.ci_high, n);
 	}
