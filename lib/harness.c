@@ -453,6 +453,15 @@ int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 	return ktap_exit_code(&h.k);
 }
 
+void harness_pin(pthread_t thread, int cpu)
+{
+	int r = placement_pin(thread, cpu);
+
+	if (r)
+		errno = -r; /* TEST_ASSERT prints errno */
+	TEST_ASSERT(!r, "cannot pin a thread to CPU %d: %s", cpu, strerror(-r));
+}
+
 /* ---- reporting ---------------------------------------------------------------- */
 
 const struct verdict_kind verdict_pass = { "pass", KTAP_PASS };

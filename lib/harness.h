@@ -159,6 +159,12 @@ struct harness_case *harness_add_case(struct harness *h, const void *data,
 /* Is the case @name in the plan (selected by --variant)? */
 bool harness_wanted(const struct harness *h, const char *name);
 
+/*
+ * Pins @thread to @cpu or fails the program (TEST_ASSERT, with the CPU and
+ * the error): a record never names a placement its thread did not get.
+ */
+void harness_pin(pthread_t thread, int cpu);
+
 /* @variant: the case's name, which is its record's variant. */
 void report_verdict(struct harness *h, const char *variant,
 		    const struct verdict_kind *v, const char *fmt, ...)

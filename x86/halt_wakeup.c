@@ -276,7 +276,7 @@ static void *target_thread(void *arg)
 {
 	struct target *t = arg;
 
-	placement_pin(pthread_self(), t->cpu);
+	harness_pin(pthread_self(), t->cpu);
 	t->tid = gettid();
 	t->run_h0 = tsc_now();
 	vcpu_run(t->vcpu);
@@ -860,7 +860,7 @@ static void create_vm(struct vmrun *r)
 		setup_irqfds(r);
 
 	/* The waker first, on its pCPU: its first stop is WAKER_IDLE. */
-	placement_pin(pthread_self(), r->waker_cpu);
+	harness_pin(pthread_self(), r->waker_cpu);
 	run_waker(r, HALT_WAKEUP_WAKER_IDLE);
 	stage("M=%d P=%d: starting %d targets", r->m, r->p, r->nr_targets);
 	for (i = 0; i < r->nr_targets; i++) {
