@@ -275,7 +275,7 @@ static void start_vcpus(struct run *r)
 		TEST_ASSERT(!pthread_create(&r->vcpu_thread[k], NULL,
 					    vcpu_thread, r->its.vcpu[k]),
 			    "pthread_create");
-		placement_pin(r->vcpu_thread[k], placement_spread(r->cpus, k));
+		harness_pin(r->vcpu_thread[k], placement_spread(r->cpus, k));
 	}
 	watchdog_stage("guest set-up (GIC, ITS mappings)");
 	pthread_barrier_wait(&r->ready);
@@ -379,12 +379,12 @@ static void run_injectors(struct run *r)
 					    in),
 			    "pthread_create");
 		/* Same host CPU as the vCPU: injection races the wakeup. */
-		placement_pin(in->lpi_thread, cpu);
+		harness_pin(in->lpi_thread, cpu);
 		if (r->v->spis) {
 			TEST_ASSERT(!pthread_create(&in->spi_thread, NULL,
 						    spi_injector, in),
 				    "pthread_create");
-			placement_pin(in->spi_thread, cpu);
+			harness_pin(in->spi_thread, cpu);
 		}
 	}
 	for (k = 0; k < r->nr_vcpus; k++) {

@@ -453,6 +453,15 @@ int harness_main(const struct test_descriptor *d, int argc, char *argv[])
 	return ktap_exit_code(&h.k);
 }
 
+void harness_pin(pthread_t thread, int cpu)
+{
+	int r = placement_pin(thread, cpu);
+
+	if (r)
+		errno = -r; /* TEST_ASSERT prints errno */
+	TEST_ASSERT(!r, "cannot pin a thread to CPU %d: %s", cpu, strerror(-r));
+}
+
 /* ---- reporting ---------------------------------------------------------------- */
 
 const struct verdict_kind verdict_pass = { "pass", KTAP_PASS };
@@ -516,6 +525,42 @@ void report_skip(struct harness *h, const char *variant, const char *metric,
 	FORMAT(reason, fmt);
 	results_skip(&h->res, c->name, metric, reason);
 	ktap_result(&h->k, KTAP_SKIP, c->name, "%s", reason);
+}
+
+void report_text(struct harness *h, const char *variant, const char *metric,
+		 const char *value, const char *fmt, ...)
+{
+	struct harness_case *c = claim(h, variant);
+	char text[480];
+
+	FORMAT(text, fmt);
+	results_text(&h->res, c->name, metric, value, text);
+	ktap_result(&h->k, KTAP_PASS, c->name, "%s", text);
+}
+
+void report_estimate(struct harness *h, const char *variant, const char *metric,
+		     const char *unit, double value, double ci_low,
+		     double ci_high, double ci_level, const char *method,
+		     const char *fmt, ...)
+{
+	struct harness_case *c = claim(h, variant);
+	char text[480];
+
+	FORMAT(text, fmt);
+	results_estimate(&h->res, c->name, metric, unit, value, ci_low, ci_high,
+			 ci_level, method);
+	ktap_result(&h->k, KTAP_PASS, c->name, "%s", text);
+}
+
+void report_skip_metric(struct harness *h, const char *variant,
+			const char *metric, const char *fmt, ...)
+{
+	struct harness_case *c = claim(h, variant);
+	char reason[400];
+
+	FORMAT(reason, fmt);
+	results_skip(&h->res, c->name, metric, reason);
+	ktap_result(&h->k, KTAP_SKIP_METRIC, c->name, "%s", reason);
 }
 
 /* Has @name the token "control" ("control", "split.control.msi")? */

@@ -14,7 +14,10 @@
  * program's table of verdict names and KTAP kinds), report_control()
  * (metric "control", pass or fail), report_skip() (KTAP SKIP and a record
  * with value null and the reason in "skipped", the one representation of a
- * skip) and report_case() (a KTAP result whose records the program wrote).
+ * skip), report_text() and report_estimate() (a measurement: its one
+ * record and an ok line), report_skip_metric() (an optional metric the
+ * platform cannot give: the skip record and "ok # SKIP") and report_case()
+ * (a KTAP result whose records the program wrote over the run).
  */
 #ifndef IRQBENCH_HARNESS_H
 #define IRQBENCH_HARNESS_H
@@ -156,6 +159,12 @@ struct harness_case *harness_add_case(struct harness *h, const void *data,
 /* Is the case @name in the plan (selected by --variant)? */
 bool harness_wanted(const struct harness *h, const char *name);
 
+/*
+ * Pins @thread to @cpu or fails the program (TEST_ASSERT, with the CPU and
+ * the error): a record never names a placement its thread did not get.
+ */
+void harness_pin(pthread_t thread, int cpu);
+
 /* @variant: the case's name, which is its record's variant. */
 void report_verdict(struct harness *h, const char *variant,
 		    const struct verdict_kind *v, const char *fmt, ...)
@@ -165,6 +174,30 @@ void report_control(struct harness *h, const char *variant, bool pass,
 /* @metric: the record's metric ("verdict" for a case that could not run). */
 void report_skip(struct harness *h, const char *variant, const char *metric,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * A measured case of one text record (metric @metric, value @value): the
+ * record, its reason the formatted text, and "ok" with that text.
+ */
+void report_text(struct harness *h, const char *variant, const char *metric,
+		 const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/*
+ * A measured case of one estimate (results_estimate()'s record) and "ok"
+ * with the formatted text.
+ */
+void report_estimate(struct harness *h, const char *variant, const char *metric,
+		     const char *unit, double value, double ci_low,
+		     double ci_high, double ci_level, const char *method,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 10, 11)));
+/*
+ * An optional metric the platform cannot give while the scenario ran: the
+ * skip record (value null, the reason) and "ok # SKIP" (KTAP_SKIP_METRIC,
+ * which does not make the run a skip).
+ */
+void report_skip_metric(struct harness *h, const char *variant,
+			const char *metric, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /*
  * A verdict after which the program cannot go on (a vCPU left asleep):
  * reported, records kept, "Bail out!", exit 1.

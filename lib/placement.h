@@ -63,8 +63,9 @@ void placement_all(const struct placement_topology *t,
 void placement_describe(const struct placement_topology *t, char *buf,
 			size_t size);
 
-/* Pins @thread to @cpu; 0 or -errno. */
-int placement_pin(pthread_t thread, int cpu);
+/* Pins @thread to @cpu; 0 or -errno.  Programs call harness_pin(). */
+int __attribute__((warn_unused_result))
+placement_pin(pthread_t thread, int cpu);
 /* The CPU for the @i-th of many threads spread round-robin over @g. */
 static inline int placement_spread(const struct placement_group *g, int i)
 {

@@ -276,7 +276,7 @@ static void *target_thread(void *arg)
 {
 	struct target *t = arg;
 
-	placement_pin(pthread_self(), t->cpu);
+	harness_pin(pthread_self(), t->cpu);
 	t->tid = gettid();
 	t->run_h0 = tsc_now();
 	vcpu_run(t->vcpu);
@@ -860,7 +860,7 @@ static void create_vm(struct vmrun *r)
 		setup_irqfds(r);
 
 	/* The waker first, on its pCPU: its first stop is WAKER_IDLE. */
-	placement_pin(pthread_self(), r->waker_cpu);
+	harness_pin(pthread_self(), r->waker_cpu);
 	run_waker(r, HALT_WAKEUP_WAKER_IDLE);
 	stage("M=%d P=%d: starting %d targets", r->m, r->p, r->nr_targets);
 	for (i = 0; i < r->nr_targets; i++) {
@@ -948,57 +948,50 @@ static void set_params(struct results *res, struct vmrun *r, const char *src,
 }
 
 /*
- * A cell's records' variant is its KTAP name, "ipi.rr.poll-off.p2.m64":
+ * A cell's records: their variant is its KTAP name, "ipi.rr.poll-off.p2.m64";
  * the series (one line per source, order, polling and pCPUs across M, in
  * plots) is that name less its last token, the vCPU count, which is also
  * the "vcpus" param.
  */
-static void series_name(char *out, size_t size, const char *name, int m)
-{
-	(void)m;
-	snprintf(out, size, "%s", name);
-}
-
 static void report_phase(struct harness *h, struct vmrun *r, struct phase *ph,
 			 const char *name)
 {
 	struct results *res = &h->res;
 	double rate = ph->wall_ns ? ph->done * 1e9 / ph->wall_ns : 0;
-	char variant[96], quirks[200] = "";
+	char quirks[200] = "";
 	struct summary s;
 	int s_i;
 
-	series_name(variant, sizeof(variant), name, r->m);
 	set_params(res, r, source_names[ph->src], order_names[ph->order],
 		   poll_names[ph->poll]);
 	if (ph->done) {
 		/* results_samples() sorts: keep the slope's copy unsorted. */
-		results_samples(res, variant, "wakeup_latency", "ns", r->lat,
+		results_samples(res, name, "wakeup_latency", "ns", r->lat,
 				ph->done);
 		summarize(r->lat, ph->done, &s);
 	} else {
 		memset(&s, 0, sizeof(s));
 	}
-	results_count(res, variant, "interrupts_sent", "count", ph->done);
-	results_count(res, variant, "wakeups_per_sec", "1/s", (long long)rate);
-	results_count(res, variant, "wall_time", "ns", ph->wall_ns);
+	results_count(res, name, "interrupts_sent", "count", ph->done);
+	results_count(res, name, "wakeups_per_sec", "1/s", (long long)rate);
+	results_count(res, name, "wall_time", "ns", ph->wall_ns);
 	for (s_i = 0; s_i < NR_STATS; s_i++)
-		results_count_or_skip(res, variant, stat_names[s_i],
+		results_count_or_skip(res, name, stat_names[s_i],
 				      r->t[0].stats_ok, ph->stat[s_i],
 				      "no binary stats (KVM_GET_STATS_FD)");
-	results_count_or_skip(res, variant, "kvm_vcpu_wakeup", r->wake_ok,
+	results_count_or_skip(res, name, "kvm_vcpu_wakeup", r->wake_ok,
 			      ph->wake_all, r->wake_why);
 	if (r->wake_ok)
-		results_count(res, variant, "kvm_vcpu_wakeup_waited", "count",
+		results_count(res, name, "kvm_vcpu_wakeup_waited", "count",
 			      ph->wake_waited);
-	results_count_or_skip(res, variant, "kvm_pi_irte_update", r->pi_ok,
+	results_count_or_skip(res, name, "kvm_pi_irte_update", r->pi_ok,
 			      ph->pi_irte, r->pi_irte.why);
-	results_count_or_skip(res, variant, "wakeup_vector_reinjected",
+	results_count_or_skip(res, name, "wakeup_vector_reinjected",
 			      r->reinjected_ok, ph->reinjected,
 			      r->reinjected.why);
-	results_count(res, variant, "isr_entries_if_clear", "count",
+	results_count(res, name, "isr_entries_if_clear", "count",
 		      ph->isr_if_clear);
-	results_count(res, variant, "isr_entries_before_hlt", "count",
+	results_count(res, name, "isr_entries_before_hlt", "count",
 		      ph->isr_before_hlt);
 
 	ktap_comment(
@@ -1086,12 +1079,11 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 	uint64_t quiet_at = r->halted_tsc + tsc_hz() / 1000 * QUIET_DELAY_MS;
 	uint64_t retry_kicks = 0;
 	struct quiet q;
-	char why[448] = "", variant[96];
+	char why[448] = "";
 	unsigned int bad_tsc = 0;
 	int i, first_bad = -1;
 
 	stage("M=%d P=%d: control", r->m, r->p);
-	series_name(variant, sizeof(variant), name, r->m);
 	for (i = 0; i < r->nr_targets; i++) {
 		struct target *t = &r->t[i];
 		uint64_t host = t->ready_tsc - t->tsc_offset;
@@ -1115,16 +1107,16 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 
 	set_params(res, r, "signal_msi", "rr", "off");
 	results_text(
-		res, variant, "tsc_offset_source", r->offset_how,
+		res, name, "tsc_offset_source", r->offset_how,
 		"guest TSC = host TSC + offset; latencies on the host timeline");
-	results_count(res, variant, "tsc_offset_outside_bracket", "count",
+	results_count(res, name, "tsc_offset_outside_bracket", "count",
 		      bad_tsc);
-	results_count(res, variant, "control_wakeups", "count", ph.done);
-	results_count(res, variant, "quiet_retry_kicks", "count", retry_kicks);
+	results_count(res, name, "control_wakeups", "count", ph.done);
+	results_count(res, name, "quiet_retry_kicks", "count", retry_kicks);
 	for (i = 0; i < NR_STATS; i++)
-		results_count(res, variant, stat_names[i], "count", ph.stat[i]);
+		results_count(res, name, stat_names[i], "count", ph.stat[i]);
 	if (r->wake_ok)
-		results_count(res, variant, "kvm_vcpu_wakeup_waited", "count",
+		results_count(res, name, "kvm_vcpu_wakeup_waited", "count",
 			      ph.wake_waited);
 
 	if (bad_tsc)
@@ -1234,23 +1226,29 @@ static void report_pi(struct harness *h, const struct pi_facts *f,
 		irte_ok ? (irte_updates ? "fired" : "never fired") :
 			  "not countable");
 	results_params(res, "pi_path=%s", pi_path);
-	results_text(res, "posted_interrupts.detect", "posted_interrupt_paths",
-		     pi_path, text);
-	if (irte_ok)
-		results_count(res, "posted_interrupts.detect",
-			      "kvm_pi_irte_update", "count", irte_updates);
-	if (!pi_graph.open)
-		results_skip(res,
-			     "posted_interrupts.pi_wakeup_handler_duration",
-			     "pi_wakeup_handler_duration", f->handler_why);
+	if (harness_wanted(h, "posted_interrupts.detect")) {
+		report_text(h, "posted_interrupts.detect",
+			    "posted_interrupt_paths", pi_path, "%s", text);
+		if (irte_ok)
+			results_count(res, "posted_interrupts.detect",
+				      "kvm_pi_irte_update", "count",
+				      irte_updates);
+	}
+	/* Traced: the cells wrote its records (report_handler()). */
+	if (harness_wanted(h, "posted_interrupts.pi_wakeup_handler_duration")) {
+		if (pi_graph.open)
+			report_case(
+				h, KTAP_PASS,
+				"posted_interrupts.pi_wakeup_handler_duration",
+				"%s", f->handler_why);
+		else
+			report_skip_metric(
+				h,
+				"posted_interrupts.pi_wakeup_handler_duration",
+				"pi_wakeup_handler_duration", "%s",
+				f->handler_why);
+	}
 	results_params(res, NULL);
-	if (harness_wanted(h, "posted_interrupts.detect"))
-		report_case(h, KTAP_PASS, "posted_interrupts.detect", "%s",
-			    text);
-	if (harness_wanted(h, "posted_interrupts.pi_wakeup_handler_duration"))
-		report_case(h, pi_graph.open ? KTAP_PASS : KTAP_SKIP_METRIC,
-			    "posted_interrupts.pi_wakeup_handler_duration",
-			    "%s", f->handler_why);
 }
 
 /* ---- the slope ------------------------------------------------------------------- */
@@ -1288,11 +1286,9 @@ static void report_slope(struct harness *h, const struct config *c, int pi,
 			method, sizeof(method),
 			"least squares of per-M median latency on blocked vCPUs per pCPU, %u-resample percentile bootstrap",
 			ci.iters);
-		results_estimate(res, name, "ns_per_blocked_vcpu", "ns",
-				 ci.fit.slope, ci.ci_low, ci.ci_high, ci.level,
-				 method);
-		report_case(
-			h, KTAP_PASS, name,
+		report_estimate(
+			h, name, "ns_per_blocked_vcpu", "ns", ci.fit.slope,
+			ci.ci_low, ci.ci_high, ci.level, method,
 			"%.2f ns per blocked vCPU, 95%% CI [%.2f, %.2f], over %d vCPU counts",
 			ci.fit.slope, ci.ci_low, ci.ci_high, n);
 	}
@@ -1327,21 +1323,19 @@ static void cell_name(char *buf, size_t size, int m, int p, enum source s,
 static void report_handler(struct results *res, struct vmrun *r,
 			   struct phase *ph, const char *name)
 {
-	char variant[96];
 	double *ns;
 	size_t n;
 
 	if (!pi_graph.open)
 		return;
 	n = ftrace_graph_stop(&pi_graph, &ns);
-	series_name(variant, sizeof(variant), name, r->m);
 	set_params(res, r, source_names[ph->src], order_names[ph->order],
 		   poll_names[ph->poll]);
 	if (n)
-		results_samples(res, variant, "pi_wakeup_handler_duration",
-				"ns", ns, n);
+		results_samples(res, name, "pi_wakeup_handler_duration", "ns",
+				ns, n);
 	else
-		results_skip(res, variant, "pi_wakeup_handler_duration",
+		results_skip(res, name, "pi_wakeup_handler_duration",
 			     "pi_wakeup_handler did not run in this cell");
 	results_params(res, NULL);
 	free(ns);
@@ -1439,7 +1433,7 @@ static struct config config = {
 /*
  * Per pCPU count and vCPU count: the control, then every cell; then the
  * slopes per pCPU count; then the posted-interrupt detection.  Records name
- * a series (the vCPU count is a param, see series_name()).
+ * a series (the vCPU count is a param, see report_phase()).
  */
 static void plan(struct harness *h)
 {

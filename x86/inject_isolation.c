@@ -387,8 +387,7 @@ static void injectors_start(struct ctx *c, int n, double rate)
 		TEST_ASSERT(!pthread_create(&c->inj[i].thread, NULL,
 					    injector_thread, &c->inj[i]),
 			    "pthread_create");
-		placement_pin(c->inj[i].thread,
-			      placement_spread(&c->others, i));
+		harness_pin(c->inj[i].thread, placement_spread(&c->others, i));
 	}
 }
 
@@ -668,11 +667,11 @@ static void place(struct ctx *c, bool same)
 
 	for (i = 0; i < ISO_IDLE; i++)
 		if (c->idle[i].present)
-			placement_pin(c->idle[i].thread[0], c->idle_cpu);
+			harness_pin(c->idle[i].thread[0], c->idle_cpu);
 	for (i = 0; i < c->storm.nr_vcpus; i++)
-		placement_pin(c->storm.thread[i],
-			      same ? c->idle_cpu :
-				     placement_spread(&c->others, i));
+		harness_pin(c->storm.thread[i],
+			    same ? c->idle_cpu :
+				   placement_spread(&c->others, i));
 }
 
 static bool phase_sane(struct ctx *c, const struct phase *p, bool storm,
@@ -822,7 +821,7 @@ static void run_control(struct ctx *c)
 	c->hogging = true;
 	TEST_ASSERT(!pthread_create(&hog, NULL, hog_thread, c),
 		    "pthread_create");
-	placement_pin(hog, c->idle_cpu);
+	harness_pin(hog, c->idle_cpu);
 	run_phase(c, &p, 0, 0);
 	c->hogging = false;
 	pthread_join(hog, NULL);

@@ -202,7 +202,7 @@ judge() {
 	# status.tsv (lib/run/status.sh): name, result, rc, seconds, reason.
 	status=$(awk -F'\t' -v t="$test" '$1 == t { print $2 }' "$out/status.tsv" 2>/dev/null)
 	rc=$(awk -F'\t' -v t="$test" '$1 == t { print $3 }' "$out/status.tsv" 2>/dev/null)
-	# Exit 2: the test refused its arguments (option_error): the set-up.
+	# Exit 2: the test refused its arguments (harness_bad_input): the set-up.
 	[ "$rc" != 2 ] || abort "$test refused its arguments in the guest: $(tail -n1 "$out/$test.log" 2>/dev/null)"
 	verdicts=$(jq -r --arg t "$test" --arg v "$variant" \
 		'select(.test == $t and .metric == "verdict" and ((.variant // "") | contains($v))) | "\(.variant // "-")=\(.value // "null")"' \

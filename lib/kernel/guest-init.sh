@@ -123,14 +123,8 @@ run_test() {
 	rc=$(cat "/tmp/$name.rc" 2>/dev/null || echo 255)
 	t1=$(date +%s)
 	status_classify "$rc" $((t1 - t0)) "$to"
-	reason=$STATUS_WHY
-	case $STATUS_RESULT/$rc in
-	SKIP/* | FAIL/1)
-		reason=$(status_ktap_reason "$STATUS_RESULT" "$RES/$name.ktap")
-		[ -n "$reason" ] || reason=$STATUS_WHY
-		;;
-	esac
-	status_line "$name" "$STATUS_RESULT" "$rc" "$((t1 - t0))" "$reason" >>"$RES/status.tsv"
+	status_reason "$rc" "$RES/$name.ktap" "$RES/$name.log"
+	status_line "$name" "$STATUS_RESULT" "$rc" "$((t1 - t0))" "$STATUS_REASON" >>"$RES/status.tsv"
 	say "end $name rc=$rc $STATUS_RESULT $((t1 - t0))s"
 }
 

@@ -98,52 +98,14 @@ spawn_test() {
 	rm -f "$fifo"
 }
 
-# last_stderr_line LOG: the test's last non-empty stderr line.
-last_stderr_line() {
-	[[ -r $1 ]] || return 0
-	awk -v p="$NOTE_PREFIX" 'index($0, p) != 1 && NF { l = $0 }
-		END { sub(/^[ \t]+/, "", l); if (l != "") print l }' "$1"
-}
-
-# ktap_reason SKIP|FAIL KTAP LOG: what the KTAP says (lib/run/status.sh),
-# else the last stderr line, else "skipped" / "exit 1".
-ktap_reason() {
-	local r
-	r=$(status_ktap_reason "$1" "$2")
-	[[ -n $r ]] || r=$(last_stderr_line "$3")
-	if [[ -n $r ]]; then
-		printf '%s\n' "$r"
-	elif [[ $1 == SKIP ]]; then
-		echo skipped
-	else
-		echo "exit 1"
-	fi
-}
-
 # classify RC ELAPSED_US TIMEOUT KTAP LOG: sets R_RESULT and R_REASON, from
-# the one classifier (lib/run/status.sh) and, for a failure or a skip the
-# test reported, its KTAP.
+# the one classifier and the one reason (lib/run/status.sh); run.sh's notes
+# in LOG are not the test's stderr.
 classify() {
-	local rc=$1 elapsed=$2 timeout=$3 ktap=$4 log=$5 last
-	status_classify "$rc" $((elapsed / 1000000)) "$timeout"
+	status_classify "$1" $(($2 / 1000000)) "$3"
+	status_reason "$1" "$4" "$5" "$NOTE_PREFIX"
 	R_RESULT=$STATUS_RESULT
-	R_REASON=$STATUS_WHY
-	case $R_RESULT/$rc in
-	SKIP/*) R_REASON=$(ktap_reason SKIP "$ktap" "$log") ;;
-	FAIL/1) R_REASON=$(ktap_reason FAIL "$ktap" "$log") ;;
-	FAIL/2 | FAIL/254 | FAIL/12[567])
-		last=$(last_stderr_line "$log")
-		R_REASON="$STATUS_WHY${last:+: $last}"
-		;;
-	FAIL/*)
-		# A signal or a timeout says it all; any other exit, with
-		# what the test said last.
-		if [[ $R_REASON == "unexpected exit"* ]]; then
-			last=$(last_stderr_line "$log")
-			R_REASON="$STATUS_WHY${last:+: $last}"
-		fi
-		;;
-	esac
+	R_REASON=$STATUS_REASON
 }
 
 # print_log_tail LOG: the test's last stderr lines, for failures.

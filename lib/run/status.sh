@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=sh
 #
-# The one status schema and the one exit-code classifier, sourced by run.sh
+# The one status schema, the one exit-code classifier and the one reason
+# written for an exit status (status_reason), sourced by run.sh
 # (lib/run/exec.sh), the in-guest runner (lib/kernel/guest-init.sh, busybox
 # sh: POSIX only here) and tests/check.sh.
 #
@@ -69,6 +70,53 @@ status_ktap_reason() {
 		;;
 	FAIL) awk '/^[ \t]*not ok/ && !/#[ \t]*TODO/ { sub(/^[ \t]+/, ""); print; exit }' "$2" ;;
 	esac
+}
+
+# status_last_stderr LOG [PREFIX]: the last non-empty line of the test's
+# stderr LOG, leading blanks dropped; lines that start with PREFIX (the
+# runner's own notes in LOG) are not the test's.
+status_last_stderr() {
+	[ -r "$1" ] || return 0
+	awk -v p="${2-}" '(p == "" || index($0, p) != 1) && NF { l = $0 }
+		END { sub(/^[ \t]+/, "", l); if (l != "") print l }' "$1"
+}
+
+# status_reason RC KTAP LOG [PREFIX]: after status_classify RC, the reason
+# of status.tsv in STATUS_REASON.  A SKIP, or a FAIL with exit 1: what the
+# KTAP says, else the last stderr line (status_last_stderr LOG PREFIX),
+# else "skipped" / "exit 1".  Exit 2, 254, 125-127 or an unexpected one:
+# STATUS_WHY and the last stderr line.  A signal or a timeout: STATUS_WHY,
+# which says it all.  A pass: "".
+# shellcheck disable=SC2034 # STATUS_REASON: the callers'
+status_reason() {
+	STATUS_REASON=$STATUS_WHY
+	case $STATUS_RESULT/$1 in
+	SKIP/* | FAIL/1)
+		STATUS_REASON=$(status_ktap_reason "$STATUS_RESULT" "$2")
+		[ -n "$STATUS_REASON" ] ||
+			STATUS_REASON=$(status_last_stderr "$3" "${4-}")
+		if [ -z "$STATUS_REASON" ]; then
+			if [ "$STATUS_RESULT" = SKIP ]; then
+				STATUS_REASON=skipped
+			else
+				STATUS_REASON="exit 1"
+			fi
+		fi
+		;;
+	FAIL/2 | FAIL/254 | FAIL/12[567]) status_reason_stderr "$3" "${4-}" ;;
+	FAIL/*)
+		case $STATUS_WHY in
+		"unexpected exit"*) status_reason_stderr "$3" "${4-}" ;;
+		esac
+		;;
+	esac
+}
+
+# status_reason_stderr LOG PREFIX: STATUS_WHY, then ": " and the last
+# stderr line if there is one.
+status_reason_stderr() {
+	STATUS_REASON=$(status_last_stderr "$1" "$2")
+	STATUS_REASON="$STATUS_WHY${STATUS_REASON:+: $STATUS_REASON}"
 }
 
 # status_line NAME RESULT RC SECONDS REASON: one status.tsv line (tabs and
