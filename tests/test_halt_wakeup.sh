@@ -144,7 +144,9 @@ check(all(r["kernel"] and r["host"]["kvm_module"] for r in recs), "records carry
 lost = open(out + "/lost.ktap").read()
 check(lost_rc == 1 and re.search(r"not ok \d+ signal_msi\.rr\.poll-off\.p2\.m3 # fail: lost wakeup: vCPU 1 ", lost),
       f"a dropped interrupt fails naming its vCPU (exit {lost_rc})")
-for inj, want in (("wakeup", r"quiet window: 1 ISR entries, halt_exits 1, halt_wakeup \d+, kvm_vcpu_wakeup 1 "),
+# The injected wakeup: exactly one ISR entry and HLT exit; a kick of the
+# platform's in the same window (seen under load) adds a wakeup, not an entry.
+for inj, want in (("wakeup", r"quiet window: 1 ISR entries, halt_exits 1, halt_wakeup \d+, kvm_vcpu_wakeup [1-9]\d* "),
                   ("kicks", r"quiet window \(retried after a kick\): 0 ISR entries, halt_exits 0, halt_wakeup [1-9]")):
     q = open(f"{out}/quiet-{inj}.ktap").read()
     qrc = int(open(f"{out}/quiet-{inj}.rc").read())
