@@ -67,6 +67,13 @@ void inject_isolation_timer_isr(struct ex_regs *regs)
 		int64_t late = pos, ended;
 
 		/*
+		 * Stopped (the run's end writes TMICT 0 with interrupts on):
+		 * a tick that was already pending is not one of the run's,
+		 * and a period of 0 divides nothing (#DE, exit 254).
+		 */
+		if (!period)
+			goto eoi;
+		/*
 		 * Counts since the reload are only the position in the
 		 * current period: the timer coalesces the ticks it could not
 		 * deliver.  The periods that ended since the previous handler
@@ -88,6 +95,7 @@ void inject_isolation_timer_isr(struct ex_regs *regs)
 		last_tick_tsc = now;
 	}
 	S.ticks = n + 1;
+eoi:
 	xapic_write_reg(APIC_EOI, 0);
 }
 
