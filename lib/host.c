@@ -84,6 +84,7 @@ void host_facts_read(struct host_facts *h)
 	struct utsname u;
 	char path[64], val[16];
 	unsigned int i;
+	FILE *f;
 
 	memset(h, 0, sizeof(*h));
 	if (!uname(&u))
@@ -103,4 +104,12 @@ void host_facts_read(struct host_facts *h)
 	    (val[0] == 'Y' || val[0] == '1'))
 		h->apicv = true;
 	h->under_tcg = host_under_tcg();
+	f = fopen(
+		"/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		"r");
+	if (f) {
+		if (fgets(h->clocksource, sizeof(h->clocksource), f))
+			h->clocksource[strcspn(h->clocksource, "\n")] = '\0';
+		fclose(f);
+	}
 }

@@ -18,6 +18,12 @@ struct host_facts {
 	 * emulated CPU under it has quirks a test may have to name.
 	 */
 	bool under_tcg;
+	/*
+	 * The kernel's clocksource ("tsc", or e.g. "hpet" once it found the
+	 * TSC unstable: KVM then keeps no vCPU TSCs on one timeline); "" if
+	 * unreadable.
+	 */
+	char clocksource[32];
 };
 
 void host_facts_read(struct host_facts *h);

@@ -147,6 +147,8 @@ struct vmrun {
 	uint64_t halted_tsc; /* when every target was seen halted */
 	bool lost; /* a wakeup was lost: the VM's state is unknown */
 	bool under_tcg; /* QEMU TCG's quirks are tolerated (halt_wakeup.h) */
+	/* Why the TSC offsets may not hold: the host's clocksource, or "". */
+	char tsc_note[96];
 	uint16_t *seq;
 	double *lat;
 };
@@ -644,8 +646,8 @@ static void check_phase(struct vmrun *r, struct phase *ph, uint64_t sent)
 	if (ph->negative) {
 		snprintf(
 			ph->fail, sizeof(ph->fail),
-			"%u latencies below zero: the TSC offsets (%s) do not put guest and host on one timeline",
-			ph->negative, r->offset_how);
+			"%u latencies below zero: the TSC offsets (%s) do not put guest and host on one timeline%s",
+			ph->negative, r->offset_how, r->tsc_note);
 		return;
 	}
 	if (r->t[0].stats_ok &&
@@ -1122,8 +1124,8 @@ static void run_control(struct harness *h, struct vmrun *r, const char *name)
 	if (bad_tsc)
 		snprintf(
 			why, sizeof(why),
-			"vCPU %d: READY stamp minus its TSC offset (%s) lies outside the host stamps around it (%u vCPUs)",
-			first_bad + 1, r->offset_how, bad_tsc);
+			"vCPU %d: READY stamp minus its TSC offset (%s) lies outside the host stamps around it (%u vCPUs)%s",
+			first_bad + 1, r->offset_how, bad_tsc, r->tsc_note);
 	else if (!quiet_zero(&q))
 		snprintf(
 			why, sizeof(why),
@@ -1353,6 +1355,12 @@ static void run_vm(struct harness *h, struct config *c, int pi, int vi,
 	unsigned long rounds;
 	char name[96];
 	int s, o, p;
+
+	if (res->host.clocksource[0] && strcmp(res->host.clocksource, "tsc"))
+		snprintf(
+			r.tsc_note, sizeof(r.tsc_note),
+			"; this host's clocksource is %s: its kernel found the TSC unstable",
+			res->host.clocksource);
 
 	r.nr_targets = r.m - 1;
 	/* The control sends up to CONTROL_WAKES, which may exceed --wakes. */

@@ -327,6 +327,11 @@ start_qemu() {
 		[ "$gic" = 3 ] || append="$append kvm-arm.vgic_v4_enable=1"
 	else
 		append="console=ttyS0 $append"
+		# QEMU TCG's TSC is one host-derived clock for every vCPU, but
+		# under load its clocksource watchdog sees read-back delays of
+		# milliseconds and marks the TSC unstable; KVM then no longer
+		# keeps its vCPUs' TSCs on one timeline (halt_wakeup's stamps).
+		[ "$accel" != tcg ] || append="$append tsc=reliable"
 	fi
 	append="$append $append_extra"
 	args=(-nodefaults -no-reboot -display none -machine "$machine"
