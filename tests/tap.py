@@ -72,19 +72,26 @@ def check_names(ktap, recs, what):
     check(not problem, f"{what}: {len(ktap_names(ktap))} KTAP names are the records' variants"
           + (f"; {problem}" if problem else ""))
 
-def numa_nodes():
-    """NUMA nodes with a CPU this process may use (sysfs, which libnuma
-    reads too)."""
+def node_cpus():
+    """How many CPUs this process may use on each NUMA node that has one
+    (sysfs, which libnuma reads too); without NUMA in sysfs, one node of
+    them all."""
     import glob
     import os
-    allowed, nodes = os.sched_getaffinity(0), 0
+    allowed, counts = os.sched_getaffinity(0), []
     for f in glob.glob("/sys/devices/system/node/node[0-9]*/cpulist"):
         cpus = set()
         for part in filter(None, open(f).read().strip().split(",")):
             lo, _, hi = part.partition("-")
             cpus.update(range(int(lo), int(hi or lo) + 1))
-        nodes += bool(cpus & allowed)
-    return max(nodes, 1)
+        if cpus & allowed:
+            counts.append(len(cpus & allowed))
+    return counts or [len(allowed)]
+
+
+def numa_nodes():
+    """NUMA nodes with a CPU this process may use."""
+    return len(node_cpus())
 
 
 def check_cross_node(ktap_path, jsonl_path, rc, what, metric_skips=()):
