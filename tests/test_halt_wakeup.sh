@@ -139,8 +139,33 @@ for p in pcpus:
 det = by.get("posted_interrupts.detect", {}).get("posted_interrupt_paths", {})
 check(det.get("value") and "assigned" in det.get("reason", ""),
       f"posted-interrupt detection recorded ({det.get('value')})")
+# pi_wakeup_handler_duration: measured where function_graph can time the
+# handler, else SKIPped with the reason this host's tracefs gives
+# (lib/ftrace_graph.c ftrace_graph_open()).
+def tracefs_words(name):
+    d = os.environ.get("IRQBENCH_TRACEFS") or "/sys/kernel/tracing"
+    try:
+        return {w for line in open(os.path.join(d, name)) for w in line.split()}, None
+    except OSError as e:
+        return set(), os.strerror(e.errno)
+tracers, err = tracefs_words("available_tracers")
+if err:
+    why = f"tracefs available_tracers unreadable ({err})"
+elif "function_graph" not in tracers:
+    why = "no function_graph tracer on this kernel"
+else:
+    funcs, err = tracefs_words("available_filter_functions")
+    why = (f"available_filter_functions unreadable ({err}): no function tracing on this kernel" if err else
+           None if "pi_wakeup_handler" in funcs else "pi_wakeup_handler not in available_filter_functions")
 h = by.get("posted_interrupts.pi_wakeup_handler_duration", {}).get("pi_wakeup_handler_duration", {})
-check(h.get("skipped") or h.get("value") is not None, "pi_wakeup_handler metric: measured or SKIP with its reason")
+hl = next((l for l in lines if l.split(" # ")[0].endswith(" posted_interrupts.pi_wakeup_handler_duration")), "")
+if why:
+    check(h.get("value") is None and h.get("skipped") == why and hl.endswith(" # SKIP " + why),
+          f"pi_wakeup_handler metric: SKIP, record and KTAP line, with the reason tracefs gives ({why})")
+else:
+    check(h.get("value") is not None or
+          h.get("skipped", "").startswith("cannot set up function_graph for pi_wakeup_handler: "),
+          f"pi_wakeup_handler metric: measured, function_graph has the handler ({h.get('skipped') or h.get('value')})")
 check(all(r["kernel"] and r["host"]["kvm_module"] for r in recs), "records carry kernel and host")
 
 # The dropped interrupt: a failure naming the vCPU (target 1 = vCPU 2 at round 3).
