@@ -7,15 +7,15 @@
 # test or runner arguments that are refused, no QEMU, a bad --image,
 # --jobs or --config, a failed download abort (128) before anything is
 # built or booted, with one "error:" line naming the cause.
-# Exit 0 pass, 1 fail, 4 skip.
+# Exit 0 pass, 1 fail.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=${here%/tests}
 fix=$repo/tests/fixtures/bisect
 # shellcheck source=tests/tap.sh
 . "$here/tap.sh"
-command -v jq >/dev/null || skip_all "jq missing"
-command -v git >/dev/null || skip_all "git missing"
+# git (build), jq (kernel): a missing one fails the set-up, never a skip.
+set_up build kernel
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_bisect_faults.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 echo "TAP version 13"

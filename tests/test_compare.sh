@@ -5,7 +5,7 @@
 # lib/plot/): two synthetic results folders with planted differences
 # (tests/fixtures/compare/make_runs.py) must be judged exactly as planted;
 # a run against itself flags nothing; bad input exits 2 naming the file and
-# line; plots are drawn (SKIPped checks without gnuplot); `run.sh run
+# line; plots are drawn (gnuplot, set up here); `run.sh run
 # --save-baseline/--baseline` with fake tests.  No KVM, no timing: ~5 s.
 # Exit: 0 all passed, 1 a check failed.
 
@@ -23,6 +23,8 @@ export IRQBENCH_RESULTS_ROOT=$TMP/results
 
 # shellcheck source=tests/tap.sh
 source "$HERE/tap.sh"
+# gnuplot (build), shellcheck (check): a missing tool is a failure.
+set_up build check
 
 runsh() {
 	RC=0
@@ -31,10 +33,6 @@ runsh() {
 lines() {
 	wc -l <"$1" | tr -d ' '
 }
-have_gnuplot() {
-	command -v gnuplot >/dev/null
-}
-
 
 # expect_rows MD EXPECT WHAT: every "label<TAB>result" of EXPECT is the
 # result column of that metric's row in the markdown MD.
@@ -196,9 +194,8 @@ test_bad_input() {
 }
 
 test_plots() {
-	if ! have_gnuplot; then
-		skip "compare plots" "gnuplot not installed"
-		skip "run.sh plot" "gnuplot not installed"
+	if ! command -v gnuplot >/dev/null; then
+		not_ok "compare plots, run.sh plot" "gnuplot missing after set-up (build group)"
 		return
 	fi
 	local c=$TMP/syn/B/plots/compare f missing=''
@@ -273,7 +270,7 @@ CFG
 
 test_shellcheck() {
 	if ! command -v shellcheck >/dev/null; then
-		skip "shellcheck" "not installed"
+		not_ok "shellcheck" "missing after set-up (check group)"
 		return
 	fi
 	# From the top: "# shellcheck source=tests/tap.sh" is relative.

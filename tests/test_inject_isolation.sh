@@ -23,28 +23,41 @@ IRQBENCH_RESULTS_DIR=$out/cross "$bin" --placement cross-node --rates 2000 --sca
 cross_rc=$?
 
 PYTHONPATH="$top/tests" python3 - "$out" "$rc" "$bad_rc" "$cross_rc" <<'PY'
-import json, sys
+import json, re, sys
 out, rc, bad_rc, cross_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-from tap import check, check_cross_node, check_names, done
+from tap import check, check_cross_node, check_exit, check_names, done, node_cpus
 
 ktap = open(out + "/ktap").read().splitlines()
 recs = [json.loads(l) for l in open(out + "/results.jsonl")]
 lines = {l.split(" # ")[0].split()[-1]: l for l in ktap if l.startswith(("ok ", "not ok "))}
 check(bad_rc == 2, f"bad --rates: exit 2 ({bad_rc})")
 check(sorted(lines) == ["control", "different", "same", "scaling"], f"four parts reported {sorted(lines)}")
-for p in ("same", "different", "scaling"):
-    check(lines.get(p, "").startswith("ok ") and "SKIP" not in lines[p] or
-          "one CPU" in lines.get(p, ""), f"{p}: measured")
-check("control" in lines and not lines["control"].startswith("not ok"), "control: the counters see a CPU hog")
+# The parts that need a second CPU (the storm elsewhere, the hog beside the
+# idle guests) SKIP with the program's reason where the node it runs on
+# (the biggest: lib/placement.c) has one usable CPU; every other part, and
+# these with two CPUs, must run and pass.
+one_cpu = {"different": "one CPU available: no other CPU for the storm",
+           "control": "one CPU available: the hog would share it with the injector-free storm VM"}
+single = max(node_cpus()) == 1
+for p in ("same", "different", "scaling", "control"):
+    line = lines.get(p, "")
+    if single and p in one_cpu:
+        check(re.fullmatch(rf"ok \d+ {p} # SKIP {re.escape(one_cpu[p])}", line),
+              f"{p}: one usable CPU, SKIP with the reason ({line})")
+    else:
+        check(re.fullmatch(rf"ok \d+ {p} # {'control ' if p == 'control' else ''}pass: .*", line),
+              f"{p}: {'the counters see a CPU hog' if p == 'control' else 'measured'} ({line[:160]})")
 def recs_of(variant, metric):
     return [r for r in recs if r["variant"] == variant and r["metric"] == metric]
-for pl in ("same", "different"):
+for pl in ("same",) if single else ("same", "different"):
     for t in ("periodic", "deadline"):
         v = f"{pl}.{t}"
         lat = recs_of(v, "tick_lateness")
         skipped = lat and lat[0].get("skipped")
         if skipped:
-            check(lat[0].get("value") is None and len(lat) == 1, f"{v}: SKIP ({skipped})")
+            # Only the TSC-deadline guest can be missing, and only for this.
+            check(t == "deadline" and skipped == "KVM does not offer the TSC-deadline timer (CPUID.1:ECX.24)"
+                  and lat[0].get("value") is None and len(lat) == 1, f"{v}: SKIP ({skipped})")
             continue
         check(len(lat) == 3 and all(r["summary"]["n"] > 0 and len(r["samples"]) == r["summary"]["n"] for r in lat),
               f"{v}: lateness samples for off + 2 rates ({len(lat)})")
@@ -63,7 +76,9 @@ for pl in ("same", "different"):
 # timer coalesces it, and its lateness must count the coalesced periods.
 lat = recs_of("control.periodic", "tick_lateness")
 missed = recs_of("control.periodic", "missed_ticks")
-if lat and missed and not lat[0].get("skipped"):
+if single:
+    check(not lat and not missed, "control.periodic: no lateness recorded beside a hog on one CPU")
+elif lat and missed and not lat[0].get("skipped"):
     period_ns = lat[0]["params"]["period_us"] * 1000
     check(missed[0]["value"] > 0 and lat[0]["summary"]["max"] > period_ns,
           f"control.periodic: coalesced ticks ({missed[0]['value']}) counted in lateness "
@@ -78,6 +93,6 @@ check(all(r.get("params", {}).get("node_placement") == "same-node" for r in recs
       "every record carries node_placement=same-node (the default)")
 check_names(open(out + "/ktap").read(), recs, "inject_isolation")
 check_cross_node(out + "/cross.ktap", out + "/cross/results.jsonl", cross_rc, "inject_isolation")
-check(rc in (0, 4), f"exit status {rc}")
+check_exit(rc, open(out + "/ktap").read(), "inject_isolation")
 done()
 PY

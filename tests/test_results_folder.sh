@@ -16,6 +16,8 @@ RUN=$ROOT/run.sh
 FIX=$ROOT/tests/fixtures/run
 # shellcheck source=tests/tap.sh
 source "$HERE/tap.sh"
+# python3 (whole_jsonl, run.sh compare): a missing one fails the set-up.
+set_up build
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_results_folder.XXXXXX")
 MOUNTS=()
 cleanup() {
@@ -50,8 +52,8 @@ tmpfs() {
 }
 
 # --- a folder that fills up ------------------------------------------------
-if ((EUID != 0)) || ! command -v python3 >/dev/null || ! tmpfs 64k; then
-	skip "full results folder" "needs root (mount -t tmpfs) and python3"
+if ((EUID != 0)) || ! tmpfs 64k; then
+	skip "full results folder" "needs root (mount -t tmpfs)"
 else
 	full=$MNT
 	runsh run pass fill by_name --out "$full"
@@ -67,8 +69,16 @@ else
 		test ! -e "$full/summary.txt" -o "$(tail -n1 "$full/summary.txt" 2>/dev/null)" = "1 passed, 1 failed, 0 skipped"
 
 	# A real test program: lib/results.c must fail the test, not pass it.
+	# make check builds it: on x86 with a usable /dev/kvm, not built is a
+	# failure.
 	bin=$ROOT/build/x86/halt_wakeup
-	if [[ -x $bin && -r /dev/kvm && -w /dev/kvm && $(uname -m) == x86_64 ]] && tmpfs 16k; then
+	if [[ ! -r /dev/kvm || ! -w /dev/kvm || $(uname -m) != x86_64 ]]; then
+		skip "halt_wakeup into a full folder" "needs x86 and a usable /dev/kvm"
+	elif [[ ! -x $bin ]]; then
+		not_ok "halt_wakeup into a full folder" "$bin not built (make programs)"
+	elif ! tmpfs 16k; then
+		not_ok "halt_wakeup into a full folder" "a 16 KiB tmpfs could not be mounted"
+	else
 		full2=$MNT
 		printf '[halt_wakeup]\nprogram = x86/halt_wakeup\nargs = --vcpus 2,3 --pcpus 2 --wakes 64\n' >"$TMP/real.cfg"
 		RC=0
@@ -79,8 +89,6 @@ else
 		check "halt_wakeup into a full folder: the test says why" grep -q 'Bail out! results folder full: cannot write the .* record to' "$TMP/out"
 		check "halt_wakeup into a full folder: one 'results folder full' line" one_line '^run\.sh: results folder full: '
 		check "halt_wakeup into a full folder: results.jsonl keeps whole records" whole_jsonl "$full2/results.jsonl"
-	else
-		skip "halt_wakeup into a full folder" "needs build/x86/halt_wakeup and a usable /dev/kvm"
 	fi
 fi
 
@@ -133,17 +141,13 @@ check_eq "allocator: a name taken in the same second gets -2, then -3" \
 	"$(tr '\n' ' ' <"$TMP/alloc.out")" "20260101-000000-2 20260101-000000-3 "
 
 # --- compare: B lost metrics A had ----------------------------------------
-if command -v python3 >/dev/null; then
-	runsh run pass skip_ktap --out "$TMP/A"
-	runsh run pass --out "$TMP/B"
-	printf '{"test":"skip_ktap","metric":"fake","unit":"count","value":1}\n' >>"$TMP/A/results.jsonl"
-	runsh compare --no-plots "$TMP/A" "$TMP/B"
-	check_eq "compare, B lacks a metric of A: exit 1" "$RC" 1
-	check "compare: the missing metric is shown first" \
-		awk 'NR <= 4 && /^MISSING from B \(1 metric/ { m = 1 } m && /skip_ktap/ { f = 1 } END { exit !f }' "$TMP/out"
-	runsh compare --no-plots "$TMP/B" "$TMP/A"
-	check_eq "compare, B has more than A: exit 0" "$RC" 0
-else
-	skip "compare with missing metrics" "no python3"
-fi
+runsh run pass skip_ktap --out "$TMP/A"
+runsh run pass --out "$TMP/B"
+printf '{"test":"skip_ktap","metric":"fake","unit":"count","value":1}\n' >>"$TMP/A/results.jsonl"
+runsh compare --no-plots "$TMP/A" "$TMP/B"
+check_eq "compare, B lacks a metric of A: exit 1" "$RC" 1
+check "compare: the missing metric is shown first" \
+	awk 'NR <= 4 && /^MISSING from B \(1 metric/ { m = 1 } m && /skip_ktap/ { f = 1 } END { exit !f }' "$TMP/out"
+runsh compare --no-plots "$TMP/B" "$TMP/A"
+check_eq "compare, B has more than A: exit 0" "$RC" 0
 tap_done

@@ -8,7 +8,7 @@
 # Needs no KVM: the tests are played by tests/fixtures/run/bin/fake/irqtest,
 # listed in tests/fixtures/run/tests.cfg, and /dev/kvm is a temp file.
 # Prints one "ok N - ..." / "not ok N - ..." line per check.
-# Exit: 0 all passed, 1 a check failed, 4 (skip) missing basic tools.
+# Exit: 0 all passed, 1 a check failed or a tool is missing.
 # Takes ~10 s (two 2-second timeouts, one 1-second SIGKILL grace).
 
 set -uo pipefail
@@ -20,10 +20,13 @@ TABLE_SH=$ROOT/lib/run/table.sh
 FIX=$ROOT/tests/fixtures/run
 ARCH=$(uname -m)
 
+# A missing tool is a failure, never a skip: python3 (build), busybox
+# (kernel), shellcheck (check) come from the set-up; timeout, mkfifo, awk
+# and sed are Debian's essential packages.
 for tool in timeout mkfifo awk sed; do
 	if ! command -v "$tool" >/dev/null; then
-		echo "# SKIP: $tool not found"
-		exit 4
+		echo "Bail out! $tool not found"
+		exit 1
 	fi
 done
 
@@ -40,6 +43,7 @@ export IRQBENCH_DEVKVM=$TMP/kvm
 
 # shellcheck source=tests/tap.sh
 source "$HERE/tap.sh"
+set_up build kernel check
 
 # runsh ARGS...: run run.sh; RC, $TMP/out, $TMP/err.
 runsh() {
@@ -72,8 +76,12 @@ quiet_in() {
 	return 1
 }
 
-have_python() {
-	command -v python3 >/dev/null
+# have TOOL GROUP WHAT: TOOL is on PATH, else WHAT is not ok (the set-up of
+# GROUP should have put it there).
+have() {
+	command -v "$1" >/dev/null && return 0
+	not_ok "$3" "$1 missing after set-up ($2 group)"
+	return 1
 }
 
 # ---------------------------------------------------------------------------
@@ -139,25 +147,30 @@ test_kvm_checks() {
 	fi
 
 	# Not root and no access: run as nobody if we are root, else directly.
+	# As nobody, a copy of the runner and its table: the checkout may sit
+	# where nobody cannot reach it (/root).
 	local -a as_user=()
+	local run=$RUN table=$FIX/tests.cfg
+	mkdir -p "$TMP/pub"
 	if ((EUID == 0)); then
 		if ! command -v setpriv >/dev/null; then
-			skip "/dev/kvm not accessible: exit 2" "no setpriv to drop root"
+			not_ok "/dev/kvm not accessible: exit 2" "setpriv missing after set-up (kernel group)"
 			return
 		fi
 		as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-		if ! "${as_user[@]}" test -r "$RUN" -a -r "$FIX/tests.cfg" 2>/dev/null; then
-			skip "/dev/kvm not accessible: exit 2" "nobody cannot read the checkout"
-			return
-		fi
+		mkdir -p "$TMP/pub/copy/lib"
+		cp "$RUN" "$FIX/tests.cfg" "$TMP/pub/copy/"
+		cp -r "$ROOT/lib/run" "$TMP/pub/copy/lib/"
+		chmod -R a+rX "$TMP/pub/copy"
+		run=$TMP/pub/copy/run.sh table=$TMP/pub/copy/tests.cfg
 	fi
-	mkdir -p "$TMP/pub"
 	chmod 755 "$TMP" "$TMP/pub"
 	: >"$TMP/pub/kvm"
 	chmod 600 "$TMP/pub/kvm"
 	((EUID == 0)) || chmod 000 "$TMP/pub/kvm"
 	RC=0
-	IRQBENCH_DEVKVM=$TMP/pub/kvm "${as_user[@]}" "$RUN" run pass >"$TMP/out" 2>"$TMP/err" || RC=$?
+	IRQBENCH_DEVKVM=$TMP/pub/kvm IRQBENCH_TABLE=$table "${as_user[@]}" "$run" run pass \
+		>"$TMP/out" 2>"$TMP/err" || RC=$?
 	chmod 700 "$TMP"
 	if [[ $RC == 2 && $(lines "$TMP/err") == 1 ]] && grep -q "^run.sh: cannot open $TMP/pub/kvm" "$TMP/err"; then
 		ok "/dev/kvm not accessible: exit 2, one line"
@@ -219,7 +232,7 @@ test_quick_run() {
 		grep -q '"test":"pass".*"tag":"quick"' "$out/results.jsonl"
 	check "no bash job-status noise on stderr" test ! -s "$TMP/err"
 
-	if have_python; then
+	if have python3 build "meta.json checks"; then
 		check "meta.json: valid JSON" quiet python3 -m json.tool "$out/meta.json"
 		check "meta.json: expected keys and values" python3 - "$out/meta.json" <<'EOF'
 import json, os, sys
@@ -241,8 +254,6 @@ assert (got is None and not want) or [n["node"] for n in got] == want, (got, wan
 assert got is None or all(n["ncpus"] >= 0 and isinstance(n["cpus"], str) for n in got), got
 assert m["date"].endswith("Z")
 EOF
-	else
-		skip "meta.json checks" "no python3"
 	fi
 }
 
@@ -347,10 +358,7 @@ EOF
 # meta.sh on its own: JSON escaping, fallbacks, and busybox sh + awk (the
 # kernel-matrix guest has nothing else).
 test_meta_sh() {
-	if ! have_python; then
-		skip "meta.sh escaping" "no python3"
-		return
-	fi
+	have python3 build "meta.sh escaping" || return
 	local b=$TMP/metabuild weird
 	mkdir -p "$b" "$TMP/meta1" "$TMP/meta2"
 	weird=$(printf 'a"b\\c\001d\037e')
@@ -367,10 +375,7 @@ assert m["ksrc_version"] == '6.12.9 "tree\\x"\tz', m["ksrc_version"]
 assert m["profile"] == "nightly"
 EOF
 
-	if ! command -v busybox >/dev/null; then
-		skip "meta.sh under busybox" "no busybox"
-		return
-	fi
+	have busybox kernel "meta.sh under busybox" || return
 	# A PATH of busybox applets only: no git, no GNU awk/coreutils.
 	local bb=$TMP/bb a
 	mkdir -p "$bb"
@@ -400,10 +405,7 @@ test_dispatch() {
 }
 
 test_shellcheck() {
-	if ! command -v shellcheck >/dev/null; then
-		skip "shellcheck" "not installed"
-		return
-	fi
+	have shellcheck check "shellcheck" || return
 	# From the top: run.sh's "# shellcheck source=lib/run/..." are relative.
 	local f files=(run.sh tests/test_run_sh.sh tests/fixtures/run/bin/fake/irqtest)
 	for f in "$ROOT"/lib/run/*.sh; do files+=("lib/run/${f##*/}"); done
