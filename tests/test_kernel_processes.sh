@@ -126,6 +126,30 @@ chmod +x "$tmp/noapt/apt-get"
 expect_error 3 "fetch-debian.sh: error: download failed: apt-get (download|update)" "a failed download: exit 3, 'download failed'" -- \
 	env PATH="$tmp/noapt:$PATH" IRQBENCH_CACHE="$tmp/nocache" "$run" --debian 6.12 --no-build /bin/busybox
 
+# The same on the --kvm-patch path: the headers package of the image's
+# kernel (one the system's apt lists, faked) cannot be fetched.  Not "cannot
+# install" with exit 2, which run.sh bisect reads as a skip of the commit.
+mkdir -p "$tmp/noapt-kvm" "$tmp/mods"
+printf '#!/bin/sh\necho "E: Failed to fetch http://deb.debian.org/debian/pool/main/l/linux/x.deb  Temporary failure resolving deb.debian.org" >&2\nexit 100\n' >"$tmp/noapt-kvm/apt-get"
+cat >"$tmp/noapt-kvm/apt-cache" <<'EOS'
+#!/bin/sh
+# apt-cache stand-in: the system's lists know every package, at one version.
+case $1 in
+pkgnames) echo "$2" ;;
+show) printf 'Package: %s\nVersion: 6.12.0-1\n' "$2" ;;
+esac
+EOS
+chmod +x "$tmp/noapt-kvm/apt-get" "$tmp/noapt-kvm/apt-cache"
+echo "--- a/x" >"$tmp/kvm.patch"
+if ((EUID == 0)); then
+	expect_error 3 "build-kvm-modules.sh: error: download failed: .*linux-headers-6.12.0-fake" \
+		"--kvm-patch, a failed download of the headers: exit 3, 'download failed'" -- \
+		env PATH="$tmp/noapt-kvm:$PATH" IRQBENCH_CACHE="$tmp/nocache" XDG_CACHE_HOME="$tmp/xdg" \
+		"$run" --image "$tmp/bzImage" --modules "$tmp/mods" --kvm-patch "$tmp/kvm.patch" --no-build /bin/busybox
+else
+	skip "--kvm-patch, a failed download of the headers" "needs root (setup.sh installs only as root)"
+fi
+
 # A read-only --out: one line, exit 2, before anything is fetched.
 mkdir -p "$tmp/ro"
 if ((EUID == 0)) && mount -t tmpfs -o size=64k,ro irqbench-test "$tmp/ro" 2>/dev/null; then

@@ -502,7 +502,8 @@ report() {
 main() {
 	parse_args "$@"
 	[ "$debian" != list ] || exec "$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" list
-	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || exit 2
+	# (3: apt could not fetch, the environment; 2: any other set-up failure)
+	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || { [ $? = 3 ] && exit 3; exit 2; }
 	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
 	check_tests
 	# --check: the options, QEMU and the tests are usable (run.sh bisect
