@@ -172,9 +172,27 @@ if ((EUID == 0)) && mount -t tmpfs -o size=64k irqbench-test "$tmp/full" 2>/dev/
 		"results folder full: exit 3, one line" -- \
 		env IRQBENCH_QEMU="$repo/tests/fixtures/places/qemu" FAKE_PIDS="$tmp/full.qemu" \
 		"$run" --image "$tmp/bzImage" --modules none --no-build --append fake.sleep=0 --out "$tmp/full/run" /bin/busybox
+	# Room for the console and the serial stream, not for the unpacked
+	# results (500 records, ~160 KiB): the disk fills while the guest's
+	# results.jsonl is written.  What was written stays readable: every
+	# line parses, the last one ends in a newline.
+	rm -f "$tmp/full/filler" && rm -rf "$tmp/full/run"
+	expect_error 3 "run-kernel.sh: error: results folder full: cannot write the guest's results into $tmp/full/run2$" \
+		"results folder full while unpacking the results: exit 3, one line" -- \
+		env IRQBENCH_QEMU="$repo/tests/fixtures/places/qemu" FAKE_PIDS="$tmp/full.qemu" \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --append "fake.sleep=0 fake.records=500" --out "$tmp/full/run2" /bin/busybox
+	f=$tmp/full/run2/results.jsonl
+	check "results folder full while unpacking: results.jsonl was being written ($(stat -c %s "$f" 2>/dev/null) bytes)" test -e "$f"
+	check "results folder full while unpacking: every line of results.jsonl parses, none torn" \
+		"$PYTHON" -c 'import json, sys
+data = open(sys.argv[1]).read()
+assert data == "" or data.endswith("\n"), "last line torn: %r" % data[-60:]
+for line in data.splitlines():
+    json.loads(line)' "$f"
 	umount "$tmp/full"
 else
 	skip "results folder full" "needs root (mount -t tmpfs)"
+	skip "results folder full while unpacking the results" "needs root (mount -t tmpfs)"
 fi
 
 # Two runners started together: two results folders, never one.

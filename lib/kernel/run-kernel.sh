@@ -549,7 +549,10 @@ main() {
 		die 1 "guest $WAIT_REASON; killed QEMU (console: $out/qemu.log)"
 	fi
 	if ! extract_results; then
-		local why
+		local why f
+		# Unpacking cut short (a full disk): no torn last line, what was
+		# written whole stays readable.
+		for f in results.jsonl status.tsv; do outdir_cut_partial "$out/$f"; done
 		outdir_full "$out" && out_write_failed "the guest's results"
 		why=$(salvage_console)
 		echo "results: $out"
