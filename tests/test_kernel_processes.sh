@@ -195,18 +195,41 @@ else
 	skip "results folder full while unpacking the results" "needs root (mount -t tmpfs)"
 fi
 
-# Two runners started together: two results folders, never one.
+# Two runners started together: two results folders, never one.  A date
+# stand-in pins the folder's timestamp, so they collide for sure (not only
+# when they start in the same second); the QEMU stand-in of
+# test_kernel_places sends results, so both runs complete.
+mkdir -p "$tmp/fixdate"
+printf '#!/bin/sh\n# date stand-in: the results folder stamp is one fixed second; the rest is the real date.\n[ "$*" = "+%%Y%%m%%d-%%H%%M%%S" ] && { echo 20260101-000000; exit 0; }\nexec %s "$@"\n' \
+	"$(command -v date)" >"$tmp/fixdate/date"
+chmod +x "$tmp/fixdate/date"
 export IRQBENCH_RESULTS_ROOT=$tmp/results FAKE_PIDS=$tmp/par.qemu
 : >"$FAKE_PIDS"
 for i in 1 2; do
-	"$run" --image "$tmp/bzImage" --modules none --no-build --boot-timeout 1 /bin/busybox >"$tmp/par$i" 2>&1 &
+	PATH="$tmp/fixdate:$PATH" IRQBENCH_QEMU="$repo/tests/fixtures/places/qemu" \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --append fake.sleep=1 /bin/busybox >"$tmp/par$i" 2>&1 &
 	eval "p$i=\$!"
 done
-wait "$p1"
-wait "$p2"
+rc1=0 rc2=0
+wait "$p1" || rc1=$?
+wait "$p2" || rc2=$?
 d1=$(sed -n 's/^results: //p' "$tmp/par1")
 d2=$(sed -n 's/^results: //p' "$tmp/par2")
 check "two runners at once: two folders ($(basename "$d1"), $(basename "$d2"))" test -n "$d1" -a -n "$d2" -a "$d1" != "$d2"
+check_eq "two runners at once, the same second (date stand-in): NAME and NAME-2" \
+	"$(printf '%s\n' "${d1##*/}" "${d2##*/}" | sort | tr '\n' ' ')" \
+	"20260101-000000-6.12.0-fake 20260101-000000-6.12.0-fake-2 "
+check_eq "two runners at once: both exit 0" "$rc1 $rc2" "0 0"
+# complete DIR: the guest's status.tsv and a whole results.jsonl.
+complete() {
+	[ "$(cut -f1,2 "$1/status.tsv" 2>/dev/null)" = "busybox	PASS" ] &&
+		"$PYTHON" -c 'import json, sys
+data = open(sys.argv[1]).read()
+assert data.endswith("\n")
+[json.loads(l) for l in data.splitlines()]' "$1/results.jsonl"
+}
+check "two runners at once: the first folder is complete" complete "$d1"
+check "two runners at once: the second folder is complete" complete "$d2"
 
 # --out that cannot be used is refused before anything starts.
 mkdir -p "$tmp/full" && echo x >"$tmp/full/notes"

@@ -111,9 +111,15 @@ else
 fi
 
 # --- runs started together get folders of their own -----------------------
+# A date stand-in pins the folder's timestamp: the runs collide for sure,
+# not only when they happen to start in the same second.
+mkdir -p "$TMP/fixdate"
+printf '#!/bin/sh\n# date stand-in: the results folder stamp is one fixed second; the rest is the real date.\n[ "$*" = "+%%Y%%m%%d-%%H%%M%%S" ] && { echo 20260101-000000; exit 0; }\nexec %s "$@"\n' \
+	"$(command -v date)" >"$TMP/fixdate/date"
+chmod +x "$TMP/fixdate/date"
 pids=()
 for i in 1 2 3 4; do
-	"$RUN" run by_name >"$TMP/par$i" 2>&1 &
+	PATH="$TMP/fixdate:$PATH" "$RUN" run by_name >"$TMP/par$i" 2>&1 &
 	pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
@@ -121,6 +127,15 @@ dirs=$(sed -n 's/^results: //p' "$TMP"/par[1-4] | sort -u | wc -l)
 check_eq "4 runs at once: 4 results folders" "$dirs" 4
 check "4 runs at once: each folder holds one run" \
 	awk 'END { exit NR != 4 }' $(sed -n 's/^results: \(.*\)/\1\/status.tsv/p' "$TMP"/par[1-4])
+check_eq "4 runs at once, the same second (date stand-in): NAME, NAME-2, -3, -4" \
+	"$(sed -n 's/^results: //p' "$TMP"/par[1-4] | xargs -n1 basename | sort | tr '\n' ' ')" \
+	"$(s=20260101-000000-$(uname -r); echo "$s $s-2 $s-3 $s-4 ")"
+complete=0
+for d in $(sed -n 's/^results: //p' "$TMP"/par[1-4]); do
+	[[ $(cut -f1,2 "$d/status.tsv") == "by_name	PASS" && -s $d/summary.txt && -f $d/meta.json ]] &&
+		whole_jsonl "$d/results.jsonl" && complete=$((complete + 1))
+done
+check_eq "4 runs at once, the same second: each folder complete (status.tsv, summary.txt, meta.json, whole results.jsonl)" "$complete" 4
 
 # The allocator itself (lib/run/outdir.sh, run.sh's and run-kernel.sh's):
 # a name already taken, as by a run started in the same second, gets -2,
