@@ -92,15 +92,37 @@ $(DEFAULT_KSRC)/.irqbench-unpacked:
 ksrc-check:
 	@$(TOP)/lib/build/setup-ksrc.sh check $(KSRC)
 
-# Rewritten only when KSRC changes, so that switching trees rebuilds all.
-# (after the check: a KSRC typo must not rewrite it)
+# The selftests lib's sources and flags, as the tree's own Makefile has them
+# (printed as make variables: the generated selftests.mk).
+# INSTALL_HDR_PATH: the uapi headers of $(ARCH) (the tree's own usr/include
+# may hold another arch's, and comes first on the include path).
+SELFTESTS_VARS = $(MAKE) -s --no-print-directory -C $(KVM_DIR) -f Makefile \
+	-f $(TOP)/lib/build/selftests-vars.mk OUTPUT=$(BUILD)/selftests \
+	ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) $(SELFTESTS_ARCH_VARS) \
+	INSTALL_HDR_PATH=$(HDR) KHDR_INCLUDES=-I$(HDR)/include irqbench-vars
+
+# Rewritten only when KSRC changes, so that switching trees rebuilds all,
+# and only once the new tree is set up: its uapi headers go to $(HDR).new
+# and its selftests variables to selftests.mk.new, which replace kheaders/
+# and selftests.mk only when both succeeded.  A tree that fails (a typo:
+# the check; a broken or foreign tree: its headers or selftests) leaves the
+# last good set-up as it was, so the next plain make rebuilds nothing.
 $(BUILD)/ksrc.path: FORCE | $(KSRC_SETUP)
 	@mkdir -p $(@D)
-	@echo '$(KSRC)' | cmp -s - $@ || echo '$(KSRC)' >$@
+	@echo '$(KSRC)' | cmp -s - $@ || { \
+		rm -rf $(HDR).new $(BUILD)/selftests.mk.new && \
+		$(TOP)/lib/build/setup-ksrc.sh headers $(KSRC) $(HDR).new $(ARCH) && \
+		$(SELFTESTS_VARS) >$(BUILD)/selftests.mk.new && \
+		rm -rf $(HDR) && mv $(HDR).new $(HDR) && \
+		mv $(BUILD)/selftests.mk.new $(BUILD)/selftests.mk && \
+		echo '$(KSRC)' >$@; } || { rm -rf $(HDR).new $(BUILD)/selftests.mk.new; exit 1; }
 
-$(HDR)/include/linux/kvm.h: $(BUILD)/ksrc.path | $(KSRC_SETUP)
-	@rm -rf $(HDR)
-	@$(TOP)/lib/build/setup-ksrc.sh headers $(KSRC) $(HDR) $(ARCH)
+# Headers gone (kheaders/ removed by hand) with the tree unchanged: again,
+# staged the same way.
+$(HDR)/include/linux/kvm.h: | $(BUILD)/ksrc.path $(KSRC_SETUP)
+	@rm -rf $(HDR).new
+	@$(TOP)/lib/build/setup-ksrc.sh headers $(KSRC) $(HDR).new $(ARCH) || { rm -rf $(HDR).new; exit 1; }
+	@rm -rf $(HDR) && mv $(HDR).new $(HDR)
 
 # arm64: the selftests include a generated sysreg-defs.h, which the tree's
 # Makefile would write into the tree's tools/ (it ignores OUTPUT).  It is
@@ -114,14 +136,10 @@ $(SYSREG_HDR): $(BUILD)/ksrc.path $(wildcard $(KSRC)/arch/arm64/tools/sysreg $(K
 	@$(TOP)/lib/build/setup-ksrc.sh sysreg $(KSRC) $(SYSREG_ROOT)
 endif
 
-# The selftests lib's sources and flags, as the tree's own Makefile has them.
-# INSTALL_HDR_PATH: the uapi headers of $(ARCH) (the tree's own usr/include
-# may hold another arch's, and comes first on the include path).
+# (SELFTESTS_VARS, above.)  Regenerated after a tree switch too: every object
+# depends on it, so that the switch rebuilds all.
 $(BUILD)/selftests.mk: $(BUILD)/ksrc.path $(HDR)/include/linux/kvm.h $(TOP)/lib/build/selftests-vars.mk $(SYSREG_HDR)
-	@$(MAKE) -s --no-print-directory -C $(KVM_DIR) -f Makefile \
-		-f $(TOP)/lib/build/selftests-vars.mk OUTPUT=$(BUILD)/selftests \
-		ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) $(SELFTESTS_ARCH_VARS) \
-		INSTALL_HDR_PATH=$(HDR) KHDR_INCLUDES=-I$(HDR)/include irqbench-vars >$@.tmp
+	@$(SELFTESTS_VARS) >$@.tmp || { rm -f $@.tmp; exit 1; }
 	@mv $@.tmp $@
 	@{ printf '%s %s\n' "$$($(MAKE) -s --no-print-directory -C $(KSRC) kernelversion 2>/dev/null)" \
 		'$(KSRC)'; } >$(BUILD)/ksrc.version

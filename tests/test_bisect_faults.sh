@@ -39,6 +39,9 @@ history() {
 }
 fixed='--stub-status pass --stub-verdicts split.dest.msi=fixed,split.vector.msi=unaffected'
 stale='--stub-status pass --stub-verdicts split.dest.msi=stale-exits,split.vector.msi=unaffected'
+# A verdict that judges nothing (tests.cfg's verdicts.unjudged: the test
+# could not measure, and SKIPs that subtest).
+unmeasured='--stub-status pass --stub-verdicts split.dest.msi=unmeasured,split.vector.msi=unaffected'
 noboot='--stub-rc 1 --stub-console Kernel-panic'
 failed='--stub-status fail --stub-test-rc 1'
 
@@ -102,6 +105,18 @@ if grep -q 'could be any of' "$tmp/out" && grep -q -- '-> skip (125): kernel did
 	ok "a commit that does not boot is skipped (125): git says the culprit is step 3 or 4"
 else
 	not_ok "a commit that does not boot is skipped (125)" "$(tail -n 6 "$tmp/out" | tr '\n' '|')"
+fi
+
+# unmeasured is in ioapic_eoi_reuse's verdicts.unjudged: the default --skip
+# (that list) skips it, never calls it bad.
+history "$fixed" "$unmeasured" "$unmeasured" "$fixed" "$stale" "$stale"
+bisect --args-file kernel.args
+expect_culprit "a commit whose only verdicts are unjudged (unmeasured) is skipped, not bad" 5
+if grep -q -- '-> skip (125): only skip verdicts: split.dest.msi=unmeasured' "$tmp/lines" &&
+	! grep -- '-> bad' "$tmp/lines" | grep -q unmeasured; then
+	ok "unmeasured: skip (125), never bad"
+else
+	not_ok "unmeasured: skip (125), never bad" "$(grep unmeasured "$tmp/lines" | tr '\n' '|')"
 fi
 
 # --- the set-up, not the commit: abort before anything boots -------------

@@ -178,8 +178,13 @@ test_bad_input() {
 
 	mkdir -p "$TMP/empty"
 	: >"$TMP/empty/results.jsonl"
-	runsh compare "$d/A" "$TMP/empty"
-	check "empty results.jsonl: exit 2" grep -q 'no records' "$TMP/err"
+	# An empty reference is bad input; an empty B lacks every metric of A
+	# (a failure of B: tests/test_results_folder.sh).
+	runsh compare "$TMP/empty" "$d/A"
+	check "empty results.jsonl (A, the reference): exit 2" test "$RC" = 2 -a "$(lines "$TMP/err")" = 1
+	check "empty results.jsonl (A): says 'no records'" grep -q 'no records' "$TMP/err"
+	runsh compare --no-plots "$d/A" "$TMP/empty"
+	check_eq "empty results.jsonl (B): exit 1, every metric of A missing" "$RC" 1
 
 	runsh compare "$d/A"
 	check "one folder: exit 2, usage hint" test "$RC" = 2 -a "$(lines "$TMP/err")" = 1

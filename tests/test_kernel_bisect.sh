@@ -44,6 +44,8 @@ case_ 1 "--good stale-exits --bad fixed, fixed is bad" STUB_STATUS=PASS STUB_VER
 case_ 0 "--variant filters records" STUB_STATUS=PASS STUB_VERDICTS="split.dest.msi=fixed split.vector.msi=stale-exits" -- --variant split.dest
 case_ 0 "--good list with two verdicts" STUB_STATUS=PASS STUB_VERDICTS="a=fixed b=lost-eoi" -- --good fixed,lost-eoi
 case_ 125 "only not-provoked is skip" STUB_STATUS=PASS STUB_VERDICTS="a=not-provoked" --
+case_ 125 "only unmeasured (tests.cfg verdicts.unjudged) is skip by default" STUB_STATUS=PASS STUB_VERDICTS="a=unmeasured b=unaffected" --
+case_ 1 "an unjudged verdict named in --bad is bad, not skipped" STUB_STATUS=PASS STUB_VERDICTS="a=unmeasured" -- --bad unmeasured
 case_ 125 "test SKIP is skip" STUB_STATUS=SKIP STUB_RC=0 --
 case_ 1 "test failure without verdict is bad, never skip" STUB_STATUS=FAIL STUB_RC=1 --
 case_ 1 "test timeout without verdict is bad" STUB_STATUS=FAIL STUB_REASON="timeout after 9s" STUB_RC=1 --

@@ -126,6 +126,30 @@ chmod +x "$tmp/noapt/apt-get"
 expect_error 3 "fetch-debian.sh: error: download failed: apt-get (download|update)" "a failed download: exit 3, 'download failed'" -- \
 	env PATH="$tmp/noapt:$PATH" IRQBENCH_CACHE="$tmp/nocache" "$run" --debian 6.12 --no-build /bin/busybox
 
+# The same on the --kvm-patch path: the headers package of the image's
+# kernel (one the system's apt lists, faked) cannot be fetched.  Not "cannot
+# install" with exit 2, which run.sh bisect reads as a skip of the commit.
+mkdir -p "$tmp/noapt-kvm" "$tmp/mods"
+printf '#!/bin/sh\necho "E: Failed to fetch http://deb.debian.org/debian/pool/main/l/linux/x.deb  Temporary failure resolving deb.debian.org" >&2\nexit 100\n' >"$tmp/noapt-kvm/apt-get"
+cat >"$tmp/noapt-kvm/apt-cache" <<'EOS'
+#!/bin/sh
+# apt-cache stand-in: the system's lists know every package, at one version.
+case $1 in
+pkgnames) echo "$2" ;;
+show) printf 'Package: %s\nVersion: 6.12.0-1\n' "$2" ;;
+esac
+EOS
+chmod +x "$tmp/noapt-kvm/apt-get" "$tmp/noapt-kvm/apt-cache"
+echo "--- a/x" >"$tmp/kvm.patch"
+if ((EUID == 0)); then
+	expect_error 3 "build-kvm-modules.sh: error: download failed: .*linux-headers-6.12.0-fake" \
+		"--kvm-patch, a failed download of the headers: exit 3, 'download failed'" -- \
+		env PATH="$tmp/noapt-kvm:$PATH" IRQBENCH_CACHE="$tmp/nocache" XDG_CACHE_HOME="$tmp/xdg" \
+		"$run" --image "$tmp/bzImage" --modules "$tmp/mods" --kvm-patch "$tmp/kvm.patch" --no-build /bin/busybox
+else
+	skip "--kvm-patch, a failed download of the headers" "needs root (setup.sh installs only as root)"
+fi
+
 # A read-only --out: one line, exit 2, before anything is fetched.
 mkdir -p "$tmp/ro"
 if ((EUID == 0)) && mount -t tmpfs -o size=64k,ro irqbench-test "$tmp/ro" 2>/dev/null; then
@@ -148,23 +172,64 @@ if ((EUID == 0)) && mount -t tmpfs -o size=64k irqbench-test "$tmp/full" 2>/dev/
 		"results folder full: exit 3, one line" -- \
 		env IRQBENCH_QEMU="$repo/tests/fixtures/places/qemu" FAKE_PIDS="$tmp/full.qemu" \
 		"$run" --image "$tmp/bzImage" --modules none --no-build --append fake.sleep=0 --out "$tmp/full/run" /bin/busybox
+	# Room for the console and the serial stream, not for the unpacked
+	# results (500 records, ~160 KiB): the disk fills while the guest's
+	# results.jsonl is written.  What was written stays readable: every
+	# line parses, the last one ends in a newline.
+	rm -f "$tmp/full/filler" && rm -rf "$tmp/full/run"
+	expect_error 3 "run-kernel.sh: error: results folder full: cannot write the guest's results into $tmp/full/run2$" \
+		"results folder full while unpacking the results: exit 3, one line" -- \
+		env IRQBENCH_QEMU="$repo/tests/fixtures/places/qemu" FAKE_PIDS="$tmp/full.qemu" \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --append "fake.sleep=0 fake.records=500" --out "$tmp/full/run2" /bin/busybox
+	f=$tmp/full/run2/results.jsonl
+	check "results folder full while unpacking: results.jsonl was being written ($(stat -c %s "$f" 2>/dev/null) bytes)" test -e "$f"
+	check "results folder full while unpacking: every line of results.jsonl parses, none torn" \
+		"$PYTHON" -c 'import json, sys
+data = open(sys.argv[1]).read()
+assert data == "" or data.endswith("\n"), "last line torn: %r" % data[-60:]
+for line in data.splitlines():
+    json.loads(line)' "$f"
 	umount "$tmp/full"
 else
 	skip "results folder full" "needs root (mount -t tmpfs)"
+	skip "results folder full while unpacking the results" "needs root (mount -t tmpfs)"
 fi
 
-# Two runners started together: two results folders, never one.
+# Two runners started together: two results folders, never one.  A date
+# stand-in pins the folder's timestamp, so they collide for sure (not only
+# when they start in the same second); the QEMU stand-in of
+# test_kernel_places sends results, so both runs complete.
+mkdir -p "$tmp/fixdate"
+printf '#!/bin/sh\n# date stand-in: the results folder stamp is one fixed second; the rest is the real date.\n[ "$*" = "+%%Y%%m%%d-%%H%%M%%S" ] && { echo 20260101-000000; exit 0; }\nexec %s "$@"\n' \
+	"$(command -v date)" >"$tmp/fixdate/date"
+chmod +x "$tmp/fixdate/date"
 export IRQBENCH_RESULTS_ROOT=$tmp/results FAKE_PIDS=$tmp/par.qemu
 : >"$FAKE_PIDS"
 for i in 1 2; do
-	"$run" --image "$tmp/bzImage" --modules none --no-build --boot-timeout 1 /bin/busybox >"$tmp/par$i" 2>&1 &
+	PATH="$tmp/fixdate:$PATH" IRQBENCH_QEMU="$repo/tests/fixtures/places/qemu" \
+		"$run" --image "$tmp/bzImage" --modules none --no-build --append fake.sleep=1 /bin/busybox >"$tmp/par$i" 2>&1 &
 	eval "p$i=\$!"
 done
-wait "$p1"
-wait "$p2"
+rc1=0 rc2=0
+wait "$p1" || rc1=$?
+wait "$p2" || rc2=$?
 d1=$(sed -n 's/^results: //p' "$tmp/par1")
 d2=$(sed -n 's/^results: //p' "$tmp/par2")
 check "two runners at once: two folders ($(basename "$d1"), $(basename "$d2"))" test -n "$d1" -a -n "$d2" -a "$d1" != "$d2"
+check_eq "two runners at once, the same second (date stand-in): NAME and NAME-2" \
+	"$(printf '%s\n' "${d1##*/}" "${d2##*/}" | sort | tr '\n' ' ')" \
+	"20260101-000000-6.12.0-fake 20260101-000000-6.12.0-fake-2 "
+check_eq "two runners at once: both exit 0" "$rc1 $rc2" "0 0"
+# complete DIR: the guest's status.tsv and a whole results.jsonl.
+complete() {
+	[ "$(cut -f1,2 "$1/status.tsv" 2>/dev/null)" = "busybox	PASS" ] &&
+		"$PYTHON" -c 'import json, sys
+data = open(sys.argv[1]).read()
+assert data.endswith("\n")
+[json.loads(l) for l in data.splitlines()]' "$1/results.jsonl"
+}
+check "two runners at once: the first folder is complete" complete "$d1"
+check "two runners at once: the second folder is complete" complete "$d2"
 
 # --out that cannot be used is refused before anything starts.
 mkdir -p "$tmp/full" && echo x >"$tmp/full/notes"

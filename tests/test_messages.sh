@@ -3,7 +3,8 @@
 #
 # Messages that say what is wrong: make KSRC=<typo> or a KSRC with a space
 # fails with one line naming the reason and leaves build/ksrc.path alone (so
-# the next plain make rebuilds nothing); halt_wakeup names the value it
+# the next plain make rebuilds nothing), as does a tree whose headers or
+# selftests set-up fails; halt_wakeup names the value it
 # refuses; a /dev/kvm that is not KVM is a SKIP with the reason, and exit
 # codes are classified as what they are.  Seconds.  Exit 0 pass, 1 fail, 4 skip.
 set -uo pipefail
@@ -35,6 +36,39 @@ else
 		grep -q "KSRC='$tmp/a b' has a space" "$tmp/err"
 	check "make KSRC='a b': build/ksrc.path untouched" cmp -s "$tmp/ksrc.path" "$build/ksrc.path"
 fi
+
+# A tree that passes the check (a Makefile, tools/testing/selftests/kvm/
+# Makefile) but fails its set-up: headers_install fails (tree "hdr"), or
+# the headers install and the selftests' variables cannot be read (tree
+# "vars").  The last good set-up stays: ksrc.path, kheaders/ and
+# selftests.mk as they were.  A throwaway BUILD (a copy of what a good
+# build leaves there), never the real one.
+mkdir -p "$tmp/hdr/tools/testing/selftests/kvm" "$tmp/vars/tools/testing/selftests/kvm"
+printf 'headers_install:\n\t@echo "no headers here" >&2; exit 1\n' >"$tmp/hdr/Makefile"
+printf 'all:\n' >"$tmp/hdr/tools/testing/selftests/kvm/Makefile"
+# (the recipe's $$ is make's $: a shell variable)
+printf 'headers_install:\n\t@mkdir -p $(INSTALL_HDR_PATH)/include/linux && echo "/* fake */" >$(INSTALL_HDR_PATH)/include/linux/kvm.h\n' \
+	>"$tmp/vars/Makefile"
+printf '$(error this selftests Makefile is broken)\n' >"$tmp/vars/tools/testing/selftests/kvm/Makefile"
+# same_tree A B: no difference between the two folders (shown if any).
+same_tree() {
+	diff -r "$1" "$2" >"$tmp/diff" && return 0
+	sed 's/^/#   /' "$tmp/diff"
+	return 1
+}
+for t in hdr vars; do
+	b=$tmp/build-$t
+	mkdir -p "$b/kheaders/include/linux"
+	echo /good/tree >"$b/ksrc.path"
+	echo "/* good */" >"$b/kheaders/include/linux/kvm.h"
+	echo "SELFTESTS_LIBKVM := good" >"$b/selftests.mk"
+	cp -r "$b" "$tmp/before-$t"
+	rc=0
+	make -s -C "$repo" BUILD="$b" KSRC="$tmp/$t" >/dev/null 2>"$tmp/err" || rc=$?
+	check "make KSRC=<a tree whose set-up fails ($t)>: fails" test "$rc" != 0
+	check "make KSRC=<a tree whose set-up fails ($t)>: ksrc.path, kheaders/, selftests.mk unchanged, no staging left" \
+		same_tree "$tmp/before-$t" "$b"
+done
 
 bin=$build/x86/halt_wakeup
 if [ "$(uname -m)" != x86_64 ]; then

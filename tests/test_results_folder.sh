@@ -7,7 +7,8 @@
 # results.jsonl and status.tsv is whole; --out on a folder of other files
 # or a read-only one is refused (one line, exit 2, nothing touched); runs
 # started together get folders of their own; compare fails a B that lacks
-# metrics A has.  Fake tests (tests/fixtures/run); the tmpfs cases need
+# metrics A has (or has no records at all), and drops a torn last line
+# with a warning.  Fake tests (tests/fixtures/run); the tmpfs cases need
 # root (mount).  Exit 0 pass, 1 fail, 4 skip.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -118,9 +119,15 @@ else
 fi
 
 # --- runs started together get folders of their own -----------------------
+# A date stand-in pins the folder's timestamp: the runs collide for sure,
+# not only when they happen to start in the same second.
+mkdir -p "$TMP/fixdate"
+printf '#!/bin/sh\n# date stand-in: the results folder stamp is one fixed second; the rest is the real date.\n[ "$*" = "+%%Y%%m%%d-%%H%%M%%S" ] && { echo 20260101-000000; exit 0; }\nexec %s "$@"\n' \
+	"$(command -v date)" >"$TMP/fixdate/date"
+chmod +x "$TMP/fixdate/date"
 pids=()
 for i in 1 2 3 4; do
-	"$RUN" run by_name >"$TMP/par$i" 2>&1 &
+	PATH="$TMP/fixdate:$PATH" "$RUN" run by_name >"$TMP/par$i" 2>&1 &
 	pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
@@ -128,6 +135,15 @@ dirs=$(sed -n 's/^results: //p' "$TMP"/par[1-4] | sort -u | wc -l)
 check_eq "4 runs at once: 4 results folders" "$dirs" 4
 check "4 runs at once: each folder holds one run" \
 	awk 'END { exit NR != 4 }' $(sed -n 's/^results: \(.*\)/\1\/status.tsv/p' "$TMP"/par[1-4])
+check_eq "4 runs at once, the same second (date stand-in): NAME, NAME-2, -3, -4" \
+	"$(sed -n 's/^results: //p' "$TMP"/par[1-4] | xargs -n1 basename | sort | tr '\n' ' ')" \
+	"$(s=20260101-000000-$(uname -r); echo "$s $s-2 $s-3 $s-4 ")"
+complete=0
+for d in $(sed -n 's/^results: //p' "$TMP"/par[1-4]); do
+	[[ $(cut -f1,2 "$d/status.tsv") == "by_name	PASS" && -s $d/summary.txt && -f $d/meta.json ]] &&
+		whole_jsonl "$d/results.jsonl" && complete=$((complete + 1))
+done
+check_eq "4 runs at once, the same second: each folder complete (status.tsv, summary.txt, meta.json, whole results.jsonl)" "$complete" 4
 
 # The allocator itself (lib/run/outdir.sh, run.sh's and run-kernel.sh's):
 # a name already taken, as by a run started in the same second, gets -2,
@@ -150,4 +166,36 @@ check "compare: the missing metric is shown first" \
 	awk 'NR <= 4 && /^MISSING from B \(1 metric/ { m = 1 } m && /skip_ktap/ { f = 1 } END { exit !f }' "$TMP/out"
 runsh compare --no-plots "$TMP/B" "$TMP/A"
 check_eq "compare, B has more than A: exit 0" "$RC" 0
+
+# B without a single record (its test crashed before writing one, or
+# the run was interrupted first): all of A is missing, exit 1.
+runsh run pass skip_ktap --out "$TMP/A2"
+na=$(grep -c . "$TMP/A2/results.jsonl")
+runsh run crash --out "$TMP/Bempty"
+: >"$TMP/Bempty/results.jsonl"
+runsh compare --no-plots "$TMP/A2" "$TMP/Bempty"
+check_eq "compare, B has no records: exit 1" "$RC" 1
+check "compare, B has no records: all $na metrics of A shown missing, first" \
+	awk -v n="$na" 'NR <= 4 && $0 ~ "^MISSING from B \\(" n " metric" { m = 1 } END { exit !m }' "$TMP/out"
+check_eq "compare, B has no records: nothing on stderr" "$(cat "$TMP/err")" ""
+rm -f "$TMP/Bempty/results.jsonl"
+runsh compare --no-plots "$TMP/A2" "$TMP/Bempty"
+check_eq "compare, B has status.tsv and no results.jsonl: exit 1" "$RC" 1
+
+# B cut short in its last record (no newline): that record is dropped
+# with one warning line, and is missing (exit 1); the rest is compared.
+rm -rf "$TMP/Btorn" && cp -r "$TMP/A2" "$TMP/Btorn" && rm -f "$TMP/Btorn/compare.md"
+truncate -s -12 "$TMP/Btorn/results.jsonl"
+runsh compare --no-plots "$TMP/A2" "$TMP/Btorn"
+check_eq "compare, B's last line torn: exit 1 (its record is missing)" "$RC" 1
+check "compare, B's last line torn: one warning line naming it" \
+	one_line "^run\.sh compare: warning: $TMP/Btorn/results\.jsonl:$na: last line cut short"
+check "compare, B's last line torn: the metric it held is missing from B" \
+	grep -q '^MISSING from B (1 metric' "$TMP/out"
+# Bad JSON before the last line is a damaged file: exit 2, FILE:LINE.
+sed -i '1s/.*/{"test":/' "$TMP/Btorn/results.jsonl"
+runsh compare --no-plots "$TMP/A" "$TMP/Btorn"
+check_eq "compare, bad JSON not on the last line: exit 2" "$RC" 2
+check "compare, bad JSON not on the last line: one line, FILE:LINE" \
+	one_line "^run\.sh compare: $TMP/Btorn/results\.jsonl:1: bad JSON"
 tap_done

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The one set-up step (lib/build/setup.sh, lib/build/packages.list): the list
 # is well formed, every group installs and its commands exist, bad cases get
-# one line and exit 2, and nothing else in the suite installs packages.
+# one line and exit 2 (3 when apt cannot fetch), and nothing else in the
+# suite installs packages.
 # (That a fresh machine needs nothing more is tests/fresh-root.sh's job.)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +67,18 @@ fi
 one_line "a package apt does not have: apt's error" 2 \
 	'apt-get install irqbench-no-such-package failed: E: Unable to locate package' \
 	env IRQBENCH_PACKAGE_LIST="$tmp/missing.list" XDG_CACHE_HOME="$tmp/cache" "$setup" check
+# apt cannot reach the archive: exit 3, "download failed" (the environment,
+# not the package: run.sh bisect aborts instead of skipping every commit).
+mkdir -p "$tmp/noapt"
+printf '#!/bin/sh\necho "E: Failed to fetch http://deb.debian.org/debian/x.deb  Temporary failure resolving deb.debian.org" >&2\nexit 100\n' >"$tmp/noapt/apt-get"
+chmod +x "$tmp/noapt/apt-get"
+if [ "$(id -u)" -eq 0 ]; then
+	one_line "apt cannot fetch: exit 3, download failed" 3 \
+		'^irqbench: download failed: apt-get install irqbench-no-such-package: E: Failed to fetch' \
+		env PATH="$tmp/noapt:$PATH" IRQBENCH_PACKAGE_LIST="$tmp/missing.list" XDG_CACHE_HOME="$tmp/cache" "$setup" check
+else
+	skip "apt cannot fetch: exit 3" "needs root (setup.sh installs only as root)"
+fi
 
 # One installer: no other file of the suite runs apt-get install or dpkg -i.
 others=$(cd "$repo" && git grep -lE 'apt-get( -[a-zA-Z]+)* install|dpkg -i|ensure_pkgs' -- \

@@ -11,7 +11,9 @@
 # ending in *, e.g. linux-headers-6.12.57+deb12-amd64).
 # Exit 0 when set up; 2 with one line when it cannot be: not root and
 # packages missing (the line is the apt-get command to run), a package apt
-# cannot install, a command still missing afterwards, bad arguments.
+# cannot install, a command still missing afterwards, bad arguments; 3 with
+# one "download failed" line when apt could not fetch (the network, the
+# mirror: the environment, not the package).
 set -u
 here=$(dirname "$(readlink -f "$0")")
 # (IRQBENCH_PACKAGE_LIST: another list, for the set-up's own tests.)
@@ -77,6 +79,17 @@ for p in "${pkgs[@]}"; do
 	[ -n "${have[$key]:-}" ] || missing+=("$p")
 done
 
+# install_failed LOG: one line with apt's first error; exit 3 when apt
+# could not fetch (lists or packages), else 2.
+install_failed() {
+	local why fetch='Failed to fetch|Unable to fetch|Some index files failed to download|Temporary failure resolving|Could not resolve|Could not connect|Connection (failed|timed out)'
+	if why=$(grep -m1 -E "$fetch" "$1"); then
+		echo "irqbench: download failed: apt-get install ${missing[*]}: $why (log: $1)" >&2
+		exit 3
+	fi
+	die "apt-get install ${missing[*]} failed: $(grep -m1 '^E:' "$1" || tail -n1 "$1") (log: $1)"
+}
+
 install() {
 	local log arch p
 	[ "$(id -u)" -eq 0 ] ||
@@ -102,7 +115,7 @@ install() {
 	if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
 		apt-get update -q >>"$log" 2>&1 &&
 			apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
-			die "apt-get install ${missing[*]} failed: $(grep -m1 '^E:' "$log" || tail -n1 "$log") (log: $log)"
+			install_failed "$log"
 	fi
 	rm -f "$log"
 }

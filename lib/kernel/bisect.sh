@@ -25,8 +25,10 @@
 #         verdicts.unjudged in tests.cfg (ioapic_eoi_reuse: fixed,
 #         stale-exits, ambiguous, lost-eoi, not-provoked, unmeasured,
 #         unaffected).  Defaults: --good fixed, --bad = every verdict not in
-#         --good or --skip, --skip not-provoked,unaffected (unaffected: the
-#         `vector` variants, which no kernel gets wrong).
+#         --good or --skip, --skip = the test's verdicts.unjudged in tests.cfg
+#         (those it reports without judging the kernel: nothing provoked or
+#         measured, a variant no kernel gets wrong), less any named in
+#         --good or --bad.
 #   --test      test name from tests.cfg (default ioapic_eoi_reuse)
 #   --variant   only verdict records whose "variant" contains this (it must
 #               match one of the test's `--list` variants)
@@ -53,7 +55,7 @@ rev() { git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "?"; }
 # IRQBENCH_RUN_KERNEL: a stand-in runner, for tests of this driver.
 runner=${IRQBENCH_RUN_KERNEL:-$KERNEL_LIB_DIR/run-kernel.sh}
 tree=$PWD image='' modules='' config='' jobs=$(nproc) test=ioapic_eoi_reuse variant=''
-good_list=fixed bad_list='' skip_list=not-provoked,unaffected results='' args_file='' runner_args=()
+good_list=fixed bad_list='' skip_list='' skip_given=0 results='' args_file='' runner_args=()
 parse_args() {
 	local opt
 	while [ $# -gt 0 ]; do
@@ -71,7 +73,7 @@ parse_args() {
 			--variant) variant=$2 ;;
 			--good) good_list=$2 ;;
 			--bad) bad_list=$2 ;;
-			--skip) skip_list=$2 ;;
+			--skip) skip_list=$2 skip_given=1 ;;
 			--results) results=$2 ;;
 			--args-file) args_file=$2 ;;
 			esac
@@ -111,22 +113,30 @@ parse_args() {
 in_list() { case ",$2," in *",$1,"*) return 0 ;; esac; return 1; }
 
 # check_verdicts: every name in --good/--bad/--skip is one the test can
-# report (tests.cfg: metric.verdict's order and verdicts.unjudged).
+# report (tests.cfg: metric.verdict's order and verdicts.unjudged).  Without
+# --skip, the skip list is the test's verdicts.unjudged (one source: a
+# verdict that judges nothing, such as unmeasured, is never bad), less
+# those the user named in --good or --bad.
 check_verdicts() {
-	local known order v opt list
+	local known order v opt list unjudged
 	order=$(table_get "$test" metric.verdict)
 	[ -n "$order" ] || abort "test $test declares no verdicts (metric.verdict in tests.cfg): it cannot judge a commit"
 	order=${order#order }
-	known=$(echo "${order//>/ } $(table_get "$test" verdicts.unjudged)" | tr -s ' ' | sed 's/^ //; s/ $//')
+	unjudged=$(table_get "$test" verdicts.unjudged)
+	known=$(echo "${order//>/ } $unjudged" | tr -s ' ' | sed 's/^ //; s/ $//')
 	for opt in good bad skip; do
 		eval "list=\$${opt}_list"
 		for v in ${list//,/ }; do
 			case " $known " in *" $v "*) ;;
-			*) [ "$opt" = skip ] && [ "$list" = not-provoked,unaffected ] ||
-				abort "--$opt: $test reports no verdict '$v' (its verdicts: $known)" ;;
+			*) abort "--$opt: $test reports no verdict '$v' (its verdicts: $known)" ;;
 			esac
 		done
 	done
+	if [ $skip_given = 0 ]; then
+		for v in $unjudged; do
+			in_list "$v" "$good_list" || in_list "$v" "$bad_list" || skip_list=${skip_list:+$skip_list,}$v
+		done
+	fi
 }
 
 # runner_test_args: what the guest passes to the test: --args after --, else

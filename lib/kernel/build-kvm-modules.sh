@@ -62,7 +62,7 @@ ensure_headers() {
 	[ -n "$hdrver" ] || die 3 "no version of $hpkg in the $where apt lists"
 	if [ "$where" = system ]; then
 		if [ ! -f "$headers/Module.symvers" ]; then
-			setup_pkgs --pkg "$hpkg" || die 2 "cannot install $hpkg"
+			install_pkg "$hpkg"
 			[ -f "$headers/Module.symvers" ] || die 2 "$headers/Module.symvers missing"
 		fi
 	else

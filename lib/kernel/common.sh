@@ -29,6 +29,15 @@ log() { echo "[${0##*/}] $*" >&2; }
 setup_pkgs() {
 	"$REPO_ROOT/lib/build/setup.sh" "$@"
 }
+# install_pkg PKG: an on-demand package (setup.sh --pkg); dies 3 "download
+# failed" when apt could not fetch it (the environment: run.sh bisect
+# aborts), 2 when it cannot be installed otherwise.
+install_pkg() {
+	local rc=0
+	setup_pkgs --pkg "$1" >&2 || rc=$?
+	[ $rc != 3 ] || die 3 "download failed: apt-get install $1 (network?)"
+	[ $rc = 0 ] || die 2 "cannot install $1"
+}
 
 # Kernel release string embedded in a bzImage (the x86 boot header keeps a
 # pointer to it at 0x20e, relative to 0x200), e.g. "6.12.117+deb12-amd64".

@@ -193,7 +193,7 @@ deb_source_tarball() {
 	local where=$1 pkg=linux-source-$2 up=$3 srcver dir tarball
 	if [ "$where" = system ]; then
 		tarball=/usr/src/$pkg.tar.xz
-		[ -f "$tarball" ] || setup_pkgs --pkg "$pkg" >&2 || die 2 "cannot install $pkg"
+		[ -f "$tarball" ] || install_pkg "$pkg"
 		srcver=$(dpkg-query -W -f='${Version}' "$pkg")
 	else
 		srcver=$(dapt private apt-cache madison "$pkg" 2>/dev/null | awk -F ' *[|] *' -v u="$up" \

@@ -507,7 +507,8 @@ report() {
 main() {
 	parse_args "$@"
 	[ "$debian" != list ] || exec "$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" list
-	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || exit 2
+	# (3: apt could not fetch, the environment; 2: any other set-up failure)
+	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || { [ $? = 3 ] && exit 3; exit 2; }
 	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
 	check_tests
 	# --check: the options, QEMU and the tests are usable (run.sh bisect
@@ -553,7 +554,10 @@ main() {
 		die 1 "guest $WAIT_REASON; killed QEMU (console: $out/qemu.log)"
 	fi
 	if ! extract_results; then
-		local why
+		local why f
+		# Unpacking cut short (a full disk): no torn last line, what was
+		# written whole stays readable.
+		for f in results.jsonl status.tsv; do outdir_cut_partial "$out/$f"; done
 		outdir_full "$out" && out_write_failed "the guest's results"
 		why=$(salvage_console)
 		echo "results: $out"

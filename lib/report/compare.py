@@ -38,8 +38,9 @@ USAGE = """usage: run.sh compare [--md FILE] [--no-plots] RUN_A RUN_B
   --md FILE    write the Markdown table to FILE (default RUN_B/compare.md)
   --no-plots   no gnuplot plots
 Exit: 1 a metric regressed significantly beyond its floor, or a metric of A
-is missing from B (shown first: a crashed or cut-short run), 0 none, 2 bad
-input."""
+is missing from B (shown first: a crashed or cut-short run, or a B with no
+records at all), 0 none, 2 bad input.  A last line cut short (no newline)
+is dropped with a warning; bad JSON anywhere else is bad input."""
 
 
 def die(msg):
@@ -246,7 +247,9 @@ def compare(run_a, run_b, rules):
     common = [k for k in run_b.metrics if k in run_a.metrics]
     only_a = [k for k in run_a.metrics if k not in run_b.metrics]
     only_b = [k for k in run_b.metrics if k not in run_a.metrics]
-    if not common:
+    # B without a single record (every test crashed, the run was cut
+    # short) lacks all of A: a failure of B, not bad input.
+    if not common and run_b.metrics:
         raise BadInput(f"no common metrics between {run_a.path} and {run_b.path}")
     rows = {"text": [], "samples": [], "estimate": [], "count": [], "other": []}
     for k in sorted(common):
@@ -424,8 +427,10 @@ def main(argv):
     if len(args) != 2:
         die("needs two results folders: RUN_A RUN_B (try 'run.sh compare --help')")
     try:
-        run_a = load(resolve(args[0]))
-        run_b = load(resolve(args[1]))
+        # A torn last line (a run cut short) is dropped with a warning; B
+        # may hold no records at all: then every metric of A is missing.
+        run_a = load(resolve(args[0]), torn_ok=True)
+        run_b = load(resolve(args[1]), empty_ok=True, torn_ok=True)
         rules = metric_rules()
         rows, only_a, only_b = compare(run_a, run_b, rules)
     except BadInput as e:
@@ -484,7 +489,7 @@ def main(argv):
             print(f"plots: {where}" + (f" ({'; '.join(sorted(set(msgs)))})" if msgs else ""))
     if os.path.exists(os.path.join(run_b.path, "status.tsv")):
         try:
-            print(f"report: {html_report.write(run_b.path)}")
+            print(f"report: {html_report.write(run_b.path, torn_ok=True)}")
         except (BadInput, OSError) as e:
             print(f"run.sh compare: warning: no report.html: {e}", file=sys.stderr)
     return 1 if regressed or missing else 0

@@ -280,9 +280,10 @@ def render(run):
     return "\n".join(p for p in parts if p) + "\n"
 
 
-def write(path):
-    """Write PATH/report.html; returns its path.  Raises BadInput."""
-    run = Run(path, need_records=False)
+def write(path, torn_ok=False):
+    """Write PATH/report.html; returns its path.  Raises BadInput.
+    torn_ok: a torn last line is left out (the caller has warned of it)."""
+    run = Run(path, need_records=False, torn_ok=torn_ok)
     if not run.status:
         raise BadInput(f"{os.path.join(run.path, 'status.tsv')}: missing (not a finished run?)")
     out = os.path.join(run.path, "report.html")

@@ -86,9 +86,14 @@ class Metric:
 class Run:
     """A results folder: meta.json (optional), results.jsonl, status.tsv.
     need_records=False also takes a run whose tests wrote no records (every
-    one skipped or crashed) as long as status.tsv says what happened."""
+    one skipped or crashed) as long as status.tsv says what happened.
+    empty_ok=True takes a run with no records at all (results.jsonl empty,
+    or only status.tsv: every test crashed, or the run was interrupted).
+    torn_ok=True drops a last line cut short (no newline, not JSON: the
+    writer was interrupted) with a warning instead of refusing the file;
+    the caller shows self.warnings."""
 
-    def __init__(self, path, need_records=True):
+    def __init__(self, path, need_records=True, empty_ok=False, torn_ok=False):
         if not os.path.isdir(path):
             raise BadInput(f"{path}: no such results folder")
         self.path = os.path.abspath(path)
@@ -103,13 +108,14 @@ class Run:
                 raise BadInput(f"{meta}:{getattr(e, 'lineno', 1)}: bad JSON: {e.msg if hasattr(e, 'msg') else e}")
         self.metrics = {}  # key -> Metric, in file order
         self.warnings = []
+        self.torn_ok = torn_ok
         self.status = self._read_status()
         jsonl = os.path.join(self.path, "results.jsonl")
         if os.path.exists(jsonl):
             self._read(jsonl)
-        elif need_records or not self.status:
+        elif not self.status or (need_records and not empty_ok):
             raise BadInput(f"{jsonl}: missing (not a results folder?)")
-        if not self.metrics and (need_records or not self.status):
+        if not self.metrics and not empty_ok and (need_records or not self.status):
             raise BadInput(f"{jsonl}: no records (did the run's tests run?)")
         # Tests in the order they ran, then any that only left records.
         self.tests = list(self.status)
@@ -129,6 +135,9 @@ class Run:
                         continue
                     if len(c) >= 2 and c[1] in ("PASS", "FAIL", "SKIP"):
                         st[c[0]] = (c[1], c[4] if len(c) > 4 else "")
+                    elif self.torn_ok and not line.endswith("\n"):
+                        self.warnings.append(f"{p}:{n}: last line cut short (no newline), dropped")
+                        continue
                     else:
                         raise BadInput(f"{p}:{n}: not a status line (name, PASS|FAIL|SKIP, ...)")
                     try:
@@ -150,6 +159,12 @@ class Run:
                 try:
                     rec = json.loads(line)
                 except ValueError as e:
+                    # Only the last line can lack its newline: a writer cut
+                    # short there (interrupted, disk full).  Anywhere else,
+                    # bad JSON is a damaged file.
+                    if self.torn_ok and not line.endswith("\n"):
+                        self.warnings.append(f"{path}:{n}: last line cut short (no newline, bad JSON), dropped")
+                        continue
                     raise BadInput(f"{path}:{n}: bad JSON: {e.msg if hasattr(e, 'msg') else e}")
                 if not isinstance(rec, dict) or "test" not in rec or "metric" not in rec:
                     raise BadInput(f"{path}:{n}: not a result record (needs test and metric)")
@@ -245,18 +260,21 @@ def merge(ms):
     return m
 
 
-def load(path):
-    """A results folder, or a folder of them (a baseline of several runs)."""
+def load(path, empty_ok=False, torn_ok=False):
+    """A results folder, or a folder of them (a baseline of several runs).
+    empty_ok, torn_ok: as Run's (a run folder: results.jsonl or, with
+    empty_ok, status.tsv)."""
     if not os.path.isdir(path):
         raise BadInput(f"{path}: no such results folder")
-    if os.path.exists(os.path.join(path, "results.jsonl")):
-        return Run(path)
+    if os.path.exists(os.path.join(path, "results.jsonl")) or \
+            empty_ok and os.path.exists(os.path.join(path, "status.tsv")):
+        return Run(path, empty_ok=empty_ok, torn_ok=torn_ok)
     subs = sorted(d for d in os.listdir(path) if os.path.isfile(os.path.join(path, d, "results.jsonl")))
     if not subs:
         raise BadInput(f"{os.path.join(path, 'results.jsonl')}: missing (not a results folder?)")
     # Oldest first (run folders are named by date; mtime for --out names).
     subs.sort(key=lambda d: os.path.getmtime(os.path.join(path, d, "results.jsonl")))
-    return RunSet(path, [Run(os.path.join(path, d)) for d in subs])
+    return RunSet(path, [Run(os.path.join(path, d), torn_ok=torn_ok) for d in subs])
 
 
 def table_file():
