@@ -58,7 +58,12 @@ start() {
 		[ "$(wc -l <"$FAKE_PIDS")" -ge "$want" ] && pgrep -P "$RUNNER" >/dev/null && break
 		sleep 0.1
 	done
-	sleep 0.5 # the console streamer starts after QEMU
+	# The console streamer (tail | sed) starts after QEMU: wait for it
+	# rather than a fixed time (0.5 s was once too short under load).
+	for ((i = 0; i < 100; i++)); do
+		descendants "$RUNNER" | xargs -r ps -o comm= -p | grep -qx tail && break
+		sleep 0.1
+	done
 	{ cat "$FAKE_PIDS"; descendants "$RUNNER"; } | sort -u >"$tmp/$name.pids"
 }
 # none_alive NAME: every PID the run started is gone (within 3 s).
