@@ -107,9 +107,22 @@ exec chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
 		echo "## make check: exit $rc, $((SECONDS - t0)) s"'
 EOF
 echo "# in the clean root: make run, then make check (log: $run/log)"
-timeout --signal=KILL "$limit" unshare --mount --pid --fork --kill-child --propagation private \
-	bash "$run/inside.sh" "$run" "$base" "$top" "${IRQBENCH_KVM_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/irqbench/kvm-modules}" 2>&1 | tee "$run/log" | sed -u 's/^/    /'
-rc=${PIPESTATUS[0]}
+# In the background, so that a signal to this script is handled at once:
+# unshare ignores SIGTERM and timeout runs it in a process group of its
+# own, so only SIGKILL of unshare (--kill-child: then the whole PID
+# namespace) stops the clean root's make check with us.
+{
+	timeout --signal=KILL "$limit" unshare --mount --pid --fork --kill-child --propagation private \
+		bash "$run/inside.sh" "$run" "$base" "$top" "${IRQBENCH_KVM_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/irqbench/kvm-modules}"
+	echo $? >"$run/rc"
+} 2>&1 | tee "$run/log" | sed -u 's/^/    /' &
+for sig in TERM INT HUP; do
+	# shellcheck disable=SC2064 # $sig now
+	trap "pkill -KILL -f -- '$run/inside.sh'; echo 'fresh-root.sh: stopped by SIG$sig; the clean root killed' >&2; exit $((128 + $(kill -l $sig)))" $sig
+done
+wait $!
+trap - TERM INT HUP
+rc=$(cat "$run/rc" 2>/dev/null || echo 1)
 [ "$rc" -eq 137 ] && not_ok "clean root: over ${limit} s, killed"
 
 in_root() { sed -n "s/^## $1: //p" "$run/log" | tail -n1; }
