@@ -18,7 +18,8 @@
 #
 # --debian SERIES: the newest Debian kernel of a series the archive has (6.1,
 # 6.12, 7.2, 7.3 ...; lib/kernel/fetch-debian.sh); --debian list prints them
-# with their suite.
+# with their suite; --debian newest:SUITE is the newest series of SUITE
+# (newest:trixie-backports: the newest upstream kernel Debian packages).
 #
 # TESTS are test names from tests.cfg (binary: build-static/<program>, built
 # with `make static`) or paths to static executables (run without args).
@@ -149,7 +150,7 @@ parse_args() {
 	case $mem in '' | *[!0-9]* | 0) die 2 "--mem wants megabytes > 0, not '$mem'" ;; esac
 	case $boot_timeout in '' | *[!0-9]* | 0) die 2 "--boot-timeout wants seconds > 0, not '$boot_timeout'" ;; esac
 	# (whether the archive has the series is fetch-debian.sh's to say)
-	case $debian in '' | list | [0-9]*.[0-9]*) ;; *) die 2 "--debian wants a Debian series (6.1, 6.12, 7.3 ...) or list, not '$debian' (usage: run.sh kernel --debian SERIES|list ...; try --help)" ;; esac
+	case $debian in '' | list | [0-9]*.[0-9]* | newest:?*) ;; *) die 2 "--debian wants a Debian series (6.1, 6.12, 7.3 ...), newest:SUITE or list, not '$debian' (usage: run.sh kernel --debian SERIES|list ...; try --help)" ;; esac
 	[ $have_out = 0 ] || [ -n "$out" ] || die 2 "--out needs a directory"
 	[ $have_kvm_patch = 0 ] || [ -n "$kvm_patch" ] || die 2 "--kvm-patch needs a patch file, not an empty name"
 	[ $have_kvm_src = 0 ] || [ -n "$kvm_src" ] || die 2 "--kvm-src needs a kernel tree, not an empty name"
@@ -509,6 +510,13 @@ main() {
 	[ "$debian" != list ] || exec "$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" list
 	# (3: apt could not fetch, the environment; 2: any other set-up failure)
 	setup_pkgs kernel $([ "$arch" = arm64 ] && echo arm64) || { [ $? = 3 ] && exit 3; exit 2; }
+	# newest:SUITE: the series it names today (the archive says; exit 2 for
+	# a suite without kernels, 3 when the lists cannot be fetched).
+	if [[ $debian == newest:* ]]; then
+		local suite=${debian#newest:}
+		debian=$("$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" newest "$suite") || exit $?
+		log "--debian newest:$suite: $debian"
+	fi
 	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
 	check_tests
 	# --check: the options, QEMU and the tests are usable (run.sh bisect
