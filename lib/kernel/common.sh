@@ -35,7 +35,7 @@ setup_pkgs() {
 install_pkg() {
 	local rc=0
 	setup_pkgs --pkg "$1" >&2 || rc=$?
-	[ $rc != 3 ] || die 3 "download failed: apt-get install $1 (network?)"
+	[ $rc != 3 ] || die 3 "download failed: $1 (apt could not fetch it; network?)"
 	[ $rc = 0 ] || die 2 "cannot install $1"
 }
 
