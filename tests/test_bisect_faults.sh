@@ -154,6 +154,10 @@ for f in /usr/local/bin/* /usr/bin/* /usr/sbin/*; do
 done
 PATH=$tmp/noqemu IRQBENCH_QEMU='' bisect --args-file kernel.args
 expect_abort "QEMU missing from PATH" "set-up failed .*not on PATH: qemu-system-x86_64"
+# One kernel per run: --image and a --debian for the runner are refused
+# before anything (run-kernel.sh would refuse them at every commit: skipped).
+bisect --image "$tmp/bzImage" --modules none -- --debian 6.12
+expect_abort "--image with a --debian after --" "--image and --debian .* exclusive"
 bisect --image /etc/hostname
 expect_abort "an --image that is not a bzImage" "--image /etc/hostname is not an x86 bzImage"
 bisect --args-file kernel.args --jobs abc

@@ -148,6 +148,8 @@ parse_args() {
 		[ -z "${IRQBENCH_PLACE:-}" ] || die 2 "place $IRQBENCH_PLACE: one kernel and one KVM per place"
 		exec "$KERNEL_LIB_DIR/places.sh" "${multi_args[@]}" -- "${place_args[@]}" "${tests[@]}"
 	fi
+	# One kernel: known before the set-up step or a newest:SUITE look-up.
+	[ -z "$debian" ] || [ -z "$image" ] || die 2 "--debian and --image are exclusive"
 	# Numbers first: QEMU would only say so after the kernel was fetched.
 	case $smp in '' | *[!0-9]* | 0) die 2 "--smp wants a number of vCPUs > 0, not '$smp'" ;; esac
 	case $mem in '' | *[!0-9]* | 0) die 2 "--mem wants megabytes > 0, not '$mem'" ;; esac
@@ -195,7 +197,6 @@ parse_args() {
 KVER=''
 resolve_kernel() {
 	if [ -n "$debian" ]; then
-		[ -z "$image" ] || die 2 "--debian and --image are exclusive"
 		local env
 		env=$("$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" "$debian") || exit $?
 		eval "$env"
