@@ -139,6 +139,12 @@ bisect --args-file kernel.args -- --smpp 2
 expect_abort "a runner option typo (--smpp)" "runner options refused: .*unknown option --smpp"
 bisect --args-file kernel.args -- --smp abc
 expect_abort "a bad runner value (--smp abc)" "runner options refused: .*--smp wants a number"
+# A runner option QEMU itself refuses: run-kernel.sh --check asks the real
+# QEMU (IRQBENCH_QEMU empty: qemu-system-x86_64; the stand-in takes
+# anything) instead of every commit's boot failing (skipped).
+IRQBENCH_QEMU='' bisect --args-file kernel.args -- --cpu Nope
+expect_abort "a CPU model QEMU does not know (--cpu Nope)" \
+	"runner options refused: run-kernel.sh: error: QEMU refuses these options \(.*-cpu Nope .*\): qemu-system-x86_64: unable to find CPU model 'Nope'$"
 IRQBENCH_QEMU=$tmp/no-qemu bisect --args-file kernel.args
 expect_abort "QEMU missing" "runner options refused: .*no-qemu not found"
 # No QEMU on PATH: a PATH of everything else.
@@ -148,6 +154,10 @@ for f in /usr/local/bin/* /usr/bin/* /usr/sbin/*; do
 done
 PATH=$tmp/noqemu IRQBENCH_QEMU='' bisect --args-file kernel.args
 expect_abort "QEMU missing from PATH" "set-up failed .*not on PATH: qemu-system-x86_64"
+# One kernel per run: --image and a --debian for the runner are refused
+# before anything (run-kernel.sh would refuse them at every commit: skipped).
+bisect --image "$tmp/bzImage" --modules none -- --debian 6.12
+expect_abort "--image with a --debian after --" "--image and --debian .* exclusive"
 bisect --image /etc/hostname
 expect_abort "an --image that is not a bzImage" "--image /etc/hostname is not an x86 bzImage"
 bisect --args-file kernel.args --jobs abc

@@ -244,6 +244,14 @@ expect_error 2 "error: --out $tmp/full exists and is not empty" "--out not empty
 expect_error 2 "error: Debian's archive has no 5.10 kernel.*usage: run.sh kernel --debian SERIES" "--debian 5.10 (not in the archive) names run.sh kernel's usage" -- env IRQBENCH_CACHE="$repo/.cache" "$run" --debian 5.10
 expect_error 2 "error: --debian wants a Debian series .*usage: run.sh kernel" "--debian 5.x names run.sh kernel's usage" -- "$run" --debian 5.x
 expect_error 2 "error: --smp wants a number" "--smp abc" -- "$run" --smp abc --image "$tmp/bzImage"
+# Options QEMU itself refuses: --check asks the real QEMU (IRQBENCH_QEMU
+# empty: qemu-system-x86_64, the stand-in takes anything), started paused
+# and quit at once; its own error line, exit 2, not a boot failure later.
+expect_error 2 "run-kernel.sh: error: QEMU refuses these options \(-machine q35 -accel tcg,thread=[a-z]+ -cpu Nope -smp 2 -m 2048\): qemu-system-x86_64: unable to find CPU model 'Nope'$" \
+	"--check --cpu Nope: QEMU's own refusal, exit 2" -- env IRQBENCH_QEMU= "$run" --check --cpu Nope /bin/busybox
+check "--check with the default options: QEMU takes them (exit 0)" env IRQBENCH_QEMU= "$run" --check /bin/busybox
+expect_error 2 "run-kernel.sh: error: --debian and --image are exclusive$" "--check --image with --debian: refused up front" -- \
+	"$run" --check --image "$tmp/bzImage" --debian 6.12 /bin/busybox
 expect_error 2 "error: --kvm-patch needs a patch file" "empty --kvm-patch" -- "$run" --kvm-patch "" --image "$tmp/bzImage"
 : >"$tmp/empty.patch"
 expect_error 2 "error: --kvm-patch .*empty.patch is empty" "--kvm-patch of an empty file" -- "$run" --kvm-patch "$tmp/empty.patch" --image "$tmp/bzImage"

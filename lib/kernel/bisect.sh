@@ -10,7 +10,8 @@
 #              --skip verdicts, or no verdict at all)
 #   128  abort (the set-up, not the commit: bad usage, an unknown test,
 #              verdict or variant, test arguments the test refuses, runner
-#              options it refuses, no QEMU, a bad --image or --config, an
+#              options it or QEMU refuses, no QEMU, a bad --image or
+#              --config, --image with a --debian after --, an
 #              --image from outside the tree that does not boot (the same
 #              for every commit), a failed download; one "error:" line
 #              says which)
@@ -105,6 +106,14 @@ parse_args() {
 		[ -f "$tree/Makefile" ] && [ -f "$tree/Kconfig" ] ||
 			abort "$tree is not a kernel tree (no Makefile and Kconfig); pass --tree, --image or --args-file"
 		[ -f "$tree/.config" ] || [ -n "$config" ] || abort "$tree has no .config; pass --config FILE"
+	fi
+	# One kernel per run: run-kernel.sh refuses --image with --debian, which
+	# would skip every commit; refuse it here, before anything is fetched.
+	if [ -n "$image" ]; then
+		local a
+		for a in "${runner_args[@]}"; do
+			[ "$a" != --debian ] || abort "--image and --debian (after --) are exclusive: one kernel per run"
+		done
 	fi
 	case $args_file in /*) abort "--args-file names a file in the tree (relative path), not $args_file" ;; esac
 }

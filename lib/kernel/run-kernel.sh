@@ -53,7 +53,10 @@
 # build-static-<arch>/ for a guest arch other than the host's).
 #
 # --check: only check the options, QEMU and the tests, fetch and boot
-# nothing (run.sh bisect asks this before its first build).
+# nothing (run.sh bisect asks this before its first build); QEMU is started
+# once with the run's machine, accel, CPU, vCPUs and memory, paused and
+# without a kernel, and quits at once: options it refuses are an error
+# (exit 2) here, not a boot failure later.
 #
 # Exit: 0 all tests passed or skipped; 1 boot failure, timeout, a test
 # failed; 2 bad input (missing image, no KVM modules, vermagic mismatch,
@@ -145,6 +148,8 @@ parse_args() {
 		[ -z "${IRQBENCH_PLACE:-}" ] || die 2 "place $IRQBENCH_PLACE: one kernel and one KVM per place"
 		exec "$KERNEL_LIB_DIR/places.sh" "${multi_args[@]}" -- "${place_args[@]}" "${tests[@]}"
 	fi
+	# One kernel: known before the set-up step or a newest:SUITE look-up.
+	[ -z "$debian" ] || [ -z "$image" ] || die 2 "--debian and --image are exclusive"
 	# Numbers first: QEMU would only say so after the kernel was fetched.
 	case $smp in '' | *[!0-9]* | 0) die 2 "--smp wants a number of vCPUs > 0, not '$smp'" ;; esac
 	case $mem in '' | *[!0-9]* | 0) die 2 "--mem wants megabytes > 0, not '$mem'" ;; esac
@@ -192,7 +197,6 @@ parse_args() {
 KVER=''
 resolve_kernel() {
 	if [ -n "$debian" ]; then
-		[ -z "$image" ] || die 2 "--debian and --image are exclusive"
 		local env
 		env=$("$KERNEL_LIB_DIR/fetch-debian.sh" --arch "$(deb_arch)" "$debian") || exit $?
 		eval "$env"
@@ -307,23 +311,58 @@ select_tests() {
 	done
 }
 
+# The machine QEMU is started with: the base options (no default devices,
+# no display, -no-reboot) in QEMU_BASE_ARGS, machine, accel, CPU, vCPUs and
+# memory in QEMU_MACHINE_ARGS.  One place for the run (start_qemu) and for
+# --check's question to QEMU (probe_qemu), so the two cannot drift apart.
+QEMU_BASE_ARGS=(-nodefaults -no-reboot -display none) QEMU_MACHINE_ARGS=()
+qemu_machine_args() {
+	# Single-threaded TCG by default: with MTTCG (thread=multi) the guest
+	# kernel sometimes oopses on an int3 in __schedule while KVM flips the
+	# preempt-notifier static key (cross-modifying code race; 1 run in 3
+	# here).  It costs little: 14 s vs 13 s for the same run.
+	local accel_opt=$accel machine=q35
+	[ "$accel" != tcg ] || accel_opt="tcg,thread=$tcg_thread"
+	# arm64 virt: EL2 for KVM, the GIC asked for, an SMMUv3 in front of
+	# the PCI bus so that VFIO can own the edu device.
+	[ "$arch" != arm64 ] || machine=virt,virtualization=on,gic-version=$gic,iommu=smmuv3
+	QEMU_MACHINE_ARGS=(-machine "$machine" -accel "$accel_opt" -cpu "$cpu" -smp "$smp" -m "$mem")
+}
+
+# --check: QEMU itself says whether it takes these options (a CPU model it
+# does not know, KVM it cannot use, memory it cannot set up, too many
+# vCPUs).  Without this a refusal shows only at run time, where it looks
+# like a kernel that does not boot (run.sh bisect would skip every commit).
+# QEMU starts with exactly the run's machine options, paused (-S), no
+# kernel, and is told over QMP on stdin to quit at once; a QEMU that does
+# not quit within QEMU_PROBE_TIMEOUT s is killed.
+QEMU_PROBE_TIMEOUT=20
+probe_qemu() {
+	local err rc=0 line qmp=$'{"execute":"qmp_capabilities"}\n{"execute":"quit"}'
+	qemu_machine_args
+	err=$(timeout -k 2 "$QEMU_PROBE_TIMEOUT" "$QEMU" "${QEMU_BASE_ARGS[@]}" "${QEMU_MACHINE_ARGS[@]}" \
+		-S -qmp stdio <<<"$qmp" 2>&1 >/dev/null) || rc=$?
+	[ $rc != 0 ] || return 0
+	case $rc in 124 | 137)
+		die 3 "QEMU did not quit within ${QEMU_PROBE_TIMEOUT}s when asked about these options (${QEMU_MACHINE_ARGS[*]})" ;;
+	esac
+	# QEMU's own error line: the first "qemu-system-...: " line that is not
+	# a warning ("failed to initialize kvm" comes after KVM's own line),
+	# else the last line that is not a warning.
+	line=$(printf '%s\n' "$err" | grep -v -e '^[[:space:]]*$' -e 'warning:' |
+		awk -v p="${QEMU##*/}: " 'index($0, p) == 1 { print; found = 1; exit } { last = $0 } END { if (!found) print last }')
+	die 2 "QEMU refuses these options (${QEMU_MACHINE_ARGS[*]}): ${line:-$QEMU exited $rc and said nothing}"
+}
+
 # Start QEMU in the background; console -> qemu.log, results -> results.serial.
 QEMU_PID=''
 start_qemu() {
 	# quiet: console chatter costs 10-20 s under TCG.  panic=-1 + -no-reboot:
 	# a panicking guest ends QEMU at once instead of waiting for the timeout.
-	# Single-threaded TCG by default: with MTTCG (thread=multi) the guest
-	# kernel sometimes oopses on an int3 in __schedule while KVM flips the
-	# preempt-notifier static key (cross-modifying code race; 1 run in 3
-	# here).  It costs little: 14 s vs 13 s for the same run.
-	local accel_opt=$accel
-	[ "$accel" != tcg ] || accel_opt="tcg,thread=$tcg_thread"
-	local initrd=$1 append="quiet panic=-1 oops=panic" machine=q35 args
-	# arm64 virt: EL2 for KVM, the GIC asked for, an SMMUv3 in front of
-	# the PCI bus so that VFIO can own the edu device; one PL011 only, so
-	# the results take a virtconsole (hvc0).
+	local initrd=$1 append="quiet panic=-1 oops=panic" args
+	qemu_machine_args
+	# arm64 virt: one PL011 only, so the results take a virtconsole (hvc0).
 	if [ "$arch" = arm64 ]; then
-		machine=virt,virtualization=on,gic-version=$gic,iommu=smmuv3
 		append="console=ttyAMA0 $append irqbench.results=hvc0"
 		[ "$gic" = 3 ] || append="$append kvm-arm.vgic_v4_enable=1"
 	else
@@ -335,8 +374,7 @@ start_qemu() {
 		[ "$accel" != tcg ] || append="$append tsc=reliable"
 	fi
 	append="$append $append_extra"
-	args=(-nodefaults -no-reboot -display none -machine "$machine"
-		-accel "$accel_opt" -cpu "$cpu" -smp "$smp" -m "$mem"
+	args=("${QEMU_BASE_ARGS[@]}" "${QEMU_MACHINE_ARGS[@]}"
 		-kernel "$image" -initrd "$initrd" -append "$append"
 		-chardev "file,id=con,path=$out/qemu.log" -serial chardev:con)
 	if [ "$arch" = arm64 ]; then
@@ -520,8 +558,12 @@ main() {
 	command -v "$QEMU" >/dev/null || die 2 "$QEMU not found (package list: lib/build/packages.list)"
 	check_tests
 	# --check: the options, QEMU and the tests are usable (run.sh bisect
-	# asks before its first build); nothing is fetched or booted.
-	[ $check = 0 ] || exit 0
+	# asks before its first build); nothing is fetched or booted, QEMU is
+	# only asked whether it takes the options.
+	if [ $check = 1 ]; then
+		probe_qemu
+		exit 0
+	fi
 	trap on_exit EXIT
 	trap 'on_signal TERM 143' TERM
 	trap 'on_signal INT 130' INT
