@@ -53,7 +53,7 @@ ours = r["value"]
 ratio = ours / peer if peer else float("nan")
 print(f"{place}: upstream xapic_ipi_test {peer:.0f} IPIs/s; irqbench halt_wakeup {ours:.0f} IPIs/s "
       f"(send-to-ISR p50 {lat['summary']['p50'] / 1000:.1f} us, p99 {lat['summary']['p99'] / 1000:.1f} us); "
-      f"ratio {ratio:.3f} ({'within' if abs(ratio - 1) <= 0.10 else 'NOT within'} 10%)")
+      f"ratio {ratio:.3f} ({'meets' if ratio >= 0.97 else 'below'} the goal of 0.97: the harness costs nothing the peer does not)")
 
 
 def exits(path):
