@@ -281,8 +281,9 @@ def evaluate(c, dirs, ref_recs):
     if result is None:
         c.seen = "no result (boot failed or timed out; see the place's log)"
         return
+    passed = rc == "0" and not nok  # what pass needs, and above too
     if c.kind == "pass":
-        c.ok = rc == "0" and not nok
+        c.ok = passed
         c.seen = f"{result} (exit {rc})" + (f"; {short(nok[0])}" if nok else "")
     elif c.kind == "fail":
         hit = [ln for ln in nok if subprocess.run(["grep", "-qE", "-e", c.rest], input=ln, text=True).returncode == 0]
@@ -316,9 +317,9 @@ def evaluate(c, dirs, ref_recs):
             fmt = lambda x: "-" if x is None else f"{x:.0f}" if isinstance(x, (int, float)) else str(x)  # noqa: E731
             parts.append(f"{v}: {fmt(r.get('value'))} [{fmt(lo)}, {fmt(r.get('ci_high'))}] vs {c.ref} "
                          + (f"{fmt(ref.get('value'))} [{fmt(ref.get('ci_low'))}, {fmt(hi)}]" if ref else "none"))
-        c.ok = ok and rc == "0" and not nok
+        c.ok = ok and passed
         c.seen = "; ".join(parts) or f"no {c.metric} record for {c.glob}"
-        if rc != "0" or nok:
+        if not passed:
             c.seen += f"; {result} (exit {rc})" + (f": {short(nok[0])}" if nok else "")
     c.controls_bad = not controls_ok
     if not controls_ok:
