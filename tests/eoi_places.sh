@@ -2,9 +2,9 @@
 # shellcheck shell=bash
 #
 # ioapic_eoi_reuse "places" (a kernel or a host that gives verdicts), for
-# tests/test_kernel_verdicts.sh and tests/test_ksrc_upstream.sh (sourced
-# after tap.sh; needs jq).  The runs use --irqchip all --variant
-# control,dest: per irqchip three dest variants and three controls.
+# tests/test_ksrc_upstream.sh (sourced after tap.sh; needs jq).  The runs
+# use --irqchip all --variant control,dest: per irqchip three dest variants
+# and three controls.
 
 # verdicts DIR: "variant=verdict" lines of the dest variants.
 verdicts() {

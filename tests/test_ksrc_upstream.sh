@@ -20,7 +20,7 @@
 # must say stale-exits (both irqchips).  That module build (~1.5-5 min) is
 # kept out of make check.
 # Cost, cold: linux-source (~166 MB) and the kernel (~121 MB, shared with
-# test_kernel_verdicts), unpacking (~15 s), two builds of the suite
+# test_detection), unpacking (~15 s), two builds of the suite
 # (dynamic and static, ~1-2 min each); warm: the nested run (~20 s).
 # Builds live in <cache>/ksrc-upstream/.  Exit 0 pass, 1 fail.
 set -uo pipefail

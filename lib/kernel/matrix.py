@@ -13,9 +13,10 @@ Reads the cells of tests/detection.cfg, one per line, fields separated by
                table's nested profile, quick on the host)
   EXPECT       pass                      exit 0 and no KTAP "not ok" line
                fail REGEX                some "not ok" line matches the ERE
-               verdict GLOB=VALUE ...    every verdict record of the
+               verdict GLOB=VALUE[,VALUE] ...
+                                         every verdict record of the
                                          variants matching GLOB says VALUE
-                                         (and there is at least one)
+                                         (one of them; at least one record)
                above PLACE METRIC GLOB   for every variant matching GLOB,
                                          METRIC's interval low bound here is
                                          above its high bound at PLACE (same
@@ -23,6 +24,9 @@ Reads the cells of tests/detection.cfg, one per line, fields separated by
                                          must have a cell for), and the run
                                          passes as for pass: a cost, not a
                                          broken delivery
+               on MODULE[,MODULE] EXPECT EXPECT, judged only where the run's
+                                         KVM module (host.kvm_module) is one
+                                         of those; elsewhere n/a, not judged
 Cells of one place share its boots: one boot runs each test once, so a
 place that runs a test with two sets of TEST-ARGS boots twice.  The cells
 of one run (place, test, test args) share it.  Except for `fail`, a cell
@@ -79,6 +83,12 @@ class Cell:
         self.where = f"{path}:{n}"
         self.place, self.runner, self.test, self.targs = place, runner, test, targs
         self.expect = expect
+        # "on MODULE,... EXPECT": judged only where the run's KVM module is
+        # one of those (a host cell's outcome depends on the host's KVM).
+        self.modules = None
+        if expect.startswith("on "):
+            _, mods, expect = (expect.split(None, 2) + ["", ""])[:3]
+            self.modules = set(mods.split(","))
         self.kind, _, self.rest = expect.partition(" ")
         self.rest = self.rest.strip()
         self.ok = False
@@ -137,6 +147,9 @@ def parse(path):
             bad(f"PLACE {c.place} has other RUNNER-ARGS on an earlier line ('{runner_of[c.place]}'): one place, one kernel")
         if c.test not in tests:
             bad(f"unknown test '{c.test}' (tests.cfg)")
+        if c.modules is not None and (not all(NAME_RE.match(m) for m in c.modules)
+                                      or c.kind not in ("pass", "fail", "verdict", "above")):
+            bad("EXPECT on wants MODULE[,MODULE] EXPECT (e.g. on kvm_pvm verdict *.dest.*=not-provoked)")
         if c.kind == "pass":
             if c.rest:
                 bad("EXPECT pass takes nothing after it")
@@ -150,14 +163,14 @@ def parse(path):
             pairs = c.rest.split()
             if not pairs or any("=" not in p or p.startswith("=") or p.endswith("=") for p in pairs):
                 bad("EXPECT verdict wants VARIANT-GLOB=VALUE ...")
-            c.pairs = [tuple(p.split("=", 1)) for p in pairs]
+            c.pairs = [(g, set(v.split(","))) for g, v in (p.split("=", 1) for p in pairs)]
         elif c.kind == "above":
             w = c.rest.split()
             if len(w) != 3:
                 bad("EXPECT above wants PLACE METRIC VARIANT-GLOB")
             c.ref, c.metric, c.glob = w
         else:
-            bad(f"unknown EXPECT '{c.kind}' (pass, fail REGEX, verdict GLOB=VALUE ..., above PLACE METRIC GLOB)")
+            bad(f"unknown EXPECT '{c.kind}' (pass, fail REGEX, verdict GLOB=VALUE ..., above PLACE METRIC GLOB, on MODULE EXPECT)")
         cells.append(c)
     if not cells:
         die(2, f"{path}: no cells")
@@ -282,6 +295,11 @@ def evaluate(c, dirs, ref_recs):
         c.seen = "no result (boot failed or timed out; see the place's log)"
         return
     passed = rc == "0" and not nok  # what pass needs, and above too
+    module = next((r["host"].get("kvm_module") for r in recs if isinstance(r.get("host"), dict)), None)
+    if c.modules is not None and module is not None and module not in c.modules:
+        c.ok, c.na = True, True
+        c.seen = f"n/a: {result} on {module or 'an unknown KVM module'}; judged on {','.join(sorted(c.modules))} only"
+        return
     if c.kind == "pass":
         c.ok = passed
         c.seen = f"{result} (exit {rc})" + (f"; {short(nok[0])}" if nok else "")
@@ -298,7 +316,7 @@ def evaluate(c, dirs, ref_recs):
         for glob, want in c.pairs:
             vs = [r for r in recs if r.get("metric") == "verdict" and fnmatch.fnmatchcase(str(r.get("variant", "")), glob)]
             vals = [r.get("value") if r.get("value") is not None else "skipped" for r in vs]
-            good = bool(vs) and all(v == want for v in vals)
+            good = bool(vs) and all(v in want for v in vals)
             ok = ok and good
             why = next((r.get("reason") for r in vs if r.get("reason")), "")
             parts.append(f"{glob}: {counts(vals) or 'no verdict'}" + (f" ({short(why, 70)})" if why else ""))
@@ -451,9 +469,11 @@ def main(argv):
         mark = "✓" if c.ok else "✗"
         word = {"pass": "green", "fail": "caught" if c.ok else "not caught", "verdict": "", "above": "above" if c.ok else "not above"}[c.kind]
         if c.kind == "verdict":
-            word = " ".join(f"{v}" for _, v in c.pairs) if c.ok else "other verdict"
+            word = " ".join("/".join(sorted(v)) for _, v in c.pairs) if c.ok else "other verdict"
         if getattr(c, "controls_bad", False):
             word = "a control failed"
+        if getattr(c, "na", False):
+            continue
         grid.setdefault((scenario(c, multi), c.place), []).append(f"{mark} {word}")
     print()
     for ln in lines:
