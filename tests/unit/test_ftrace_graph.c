@@ -87,6 +87,12 @@ static const char *leave(enum way_out how, bool *taken, int *status)
 		dup2(fd, 1); /* the watchdog's Bail out! */
 		dup2(fd, 2);
 		setrlimit(RLIMIT_CORE, &no_core); /* the crash cases */
+		/*
+		 * A make check started with & from a script inherits SIGINT
+		 * ignored, which the lib rightly leaves alone: the SIGINT case
+		 * is about a Ctrl-C, so it starts from the default.
+		 */
+		signal(SIGINT, SIG_DFL);
 		if (!ftrace_graph_open(&g, "pi_wakeup_handler", why,
 				       sizeof(why)))
 			_exit(10);
