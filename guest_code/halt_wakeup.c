@@ -40,6 +40,24 @@ static inline void x2apic_write_fast(uint32_t reg, uint64_t value)
 }
 
 /*
+ * The hot path's TSC reads, without the lib's lfences (rdtsc(): each lfence
+ * is emulated twice on kvm_pvm).  They cannot make a latency shorter than
+ * it was: the send stamp retires before the ICR write takes effect, and
+ * the ISR's read comes after the interrupt's delivery, which the pipeline
+ * does not run ahead of.  At most they make it longer by the read's lead.
+ */
+static inline uint64_t tsc_plain(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The instruction after target()'s hlt: where each wakeup returns to. */
+extern const char halt_wakeup_after_hlt[];
+
+/*
  * The wakeup is taken only inside target()'s "sti; hlt", which holds the
  * target's slot in rbx: no x2APIC ID read (an MSR access, which exits
  * where the APIC is not virtualized) on the path upstream's
@@ -48,33 +66,32 @@ static inline void x2apic_write_fast(uint32_t reg, uint64_t value)
 void halt_wakeup_isr(struct ex_regs *regs)
 {
 	/*
-	 * First: the latency ends at ISR entry.  rdtsc() as two halves, stored
-	 * as two halves (two instructions, not four: see x2apic_write_fast()).
+	 * First: the latency ends at ISR entry.  The TSC read as two halves,
+	 * stored as two halves (two instructions, not four: see tsc_plain()).
 	 */
 	struct halt_wakeup_target *t = (void *)regs->rbx;
 	uint32_t lo, hi;
 
-	asm volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi));
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
 
 	/*
-	 * Not a wake (see halt_wakeup.h).  The target comes from the APIC ID
-	 * here: the interrupted code may have used rbx.
+	 * Just past the hlt: a wakeup, and the only case that costs more than
+	 * one compare.  An entry there has IF set (the hlt ran with it): never
+	 * a repeated delivery, which interrupts the ISR itself.
 	 */
-	if (guest_irq_repeated_delivery(regs->rflags)) {
-		t = &S.t[target_index()];
-		t->if_clear_rip = regs->rip;
-		t->isr_if_clear++;
-		return;
-	}
-	((volatile uint32_t *)&t->isr_tsc)[0] = lo;
-	((volatile uint32_t *)&t->isr_tsc)[1] = hi;
-	/*
-	 * 0xf4 = hlt: the target takes its interrupts just past it (checked
-	 * first: the common case costs one compare), or at it.
-	 */
-	if (*(volatile uint8_t *)(regs->rip - 1) != 0xf4) {
-		if (*(volatile uint8_t *)regs->rip == 0xf4) {
-			/* Past it, as if it had run and this had woken it. */
+	if (regs->rip != (uint64_t)halt_wakeup_after_hlt) {
+		/*
+		 * Not a wake (see halt_wakeup.h).  The target comes from the
+		 * APIC ID here: the interrupted code may have used rbx.
+		 */
+		if (guest_irq_repeated_delivery(regs->rflags)) {
+			t = &S.t[target_index()];
+			t->if_clear_rip = regs->rip;
+			t->isr_if_clear++;
+			return;
+		}
+		if (regs->rip + 1 == (uint64_t)halt_wakeup_after_hlt) {
+			/* At the hlt (one byte): past it, as if it had run. */
 			t->isr_before_hlt++;
 			regs->rip++;
 		} else {
@@ -83,6 +100,8 @@ void halt_wakeup_isr(struct ex_regs *regs)
 			t->isr_elsewhere++;
 		}
 	}
+	((volatile uint32_t *)&t->isr_tsc)[0] = lo;
+	((volatile uint32_t *)&t->isr_tsc)[1] = hi;
 	/* The waker reads isr_tsc once it sees the count move (one incl). */
 	asm volatile("incl %0" : "+m"(t->wakes) : : "memory");
 	x2apic_write_fast(APIC_EOI, 0);
@@ -112,54 +131,65 @@ static void target(void)
 		 * covers hlt), so a wakeup sent once armed is taken from hlt.
 		 */
 		t->armed = t->wakes + 1;
-		asm volatile("sti; hlt; cli" : : "b"(t) : "memory");
+		asm volatile("sti; hlt\n"
+			     ".globl halt_wakeup_after_hlt\n"
+			     "halt_wakeup_after_hlt: cli"
+			     :
+			     : "b"(t)
+			     : "memory");
 	}
 	asm volatile("sti");
 	port_exit(HALT_WAKEUP_DONE_PORT);
 }
 
-/* At least: a count that jumps past @want is caught by the caller. */
-static bool wait_tsc(volatile uint32_t *v, uint32_t want, uint64_t deadline)
+/*
+ * The count at @v once it reaches @want (or jumps past it: the caller
+ * checks), or what it still was at @deadline.
+ */
+static uint32_t wait_count(volatile uint32_t *v, uint32_t want,
+			   uint64_t deadline)
 {
-	while ((int32_t)(*v - want) < 0)
-		if (rdtsc() > deadline)
-			return false;
-	return true;
-}
+	uint32_t seen;
 
-/* The same, the deadline read only if it has to wait (saves a rdtsc). */
-static bool wait_from_now(volatile uint32_t *v, uint32_t want, uint64_t timeout)
-{
-	return (int32_t)(*v - want) >= 0 ||
-	       wait_tsc(v, want, rdtsc() + timeout);
+	while ((int32_t)((seen = *v) - want) < 0)
+		if (tsc_plain() > deadline)
+			break;
+	return seen;
 }
 
 /* One round per target in I.seq: send, wait for its ISR, keep both stamps. */
 static void ipi_phase(void)
 {
-	uint32_t k, idx, want;
+	const uint64_t timeout = P.wake_timeout_tsc;
+	uint32_t k, idx, want, seen;
 	struct halt_wakeup_target *t;
 	uint64_t send;
 
 	for (k = 0; k < I.rounds; k++) {
 		idx = I.seq[k];
 		t = &S.t[idx];
+		/* Kept in a register: gcc would compute it three times. */
+		asm("" : "+r"(t));
 		want = t->wakes + 1;
-		if (!wait_from_now(&t->armed, want, P.wake_timeout_tsc)) {
+		/* Halted again (the deadline read only if it has to wait). */
+		if ((int32_t)(t->armed - want) < 0 &&
+		    (int32_t)(wait_count(&t->armed, want,
+					 tsc_plain() + timeout) -
+			      want) < 0) {
 			I.lost_rearm = 1;
 			goto lost;
 		}
-		send = rdtsc();
+		send = tsc_plain();
 		if (k + 1 != I.skip_round)
 			x2apic_write_fast(APIC_ICR,
 					  ((uint64_t)(idx + 1) << 32) |
 						  APIC_DEST_PHYSICAL |
 						  APIC_DM_FIXED |
 						  HALT_WAKEUP_VECTOR);
-		if (!wait_tsc(&t->wakes, want, send + P.wake_timeout_tsc))
-			goto lost;
-		if (t->wakes != want) {
-			I.doubled = 1;
+		seen = wait_count(&t->wakes, want, send + timeout);
+		if (seen != want) {
+			/* A later double still shows in the phase's totals. */
+			I.doubled = (int32_t)(seen - want) > 0;
 			goto lost;
 		}
 		I.send_tsc[k] = send;

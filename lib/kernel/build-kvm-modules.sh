@@ -18,7 +18,9 @@
 # outside the clone: a fresh clone or another worktree reuses a build, which
 # is safe because the key is the kernel release and every source byte)
 # /<kver>-<sha256 of prepared sources>/.  Falls back to <cache>/kvm-modules
-# when that folder cannot be created.
+# when that folder cannot be created.  The builds of one kernel release
+# share a build folder there (build-<kver>/): a patch rebuilds only the
+# files it changes, and what includes them.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/debian-apt.sh"
@@ -156,6 +158,26 @@ rewrite_makefile() {
 	mv "$mk.new" "$mk"
 }
 
+# sync_sources STAGE DIR: make DIR's sources those of STAGE, rewriting only
+# the files that differ (and removing those of the last build that STAGE
+# lacks), so that DIR's objects of unchanged files stay valid.  Prints how
+# many files it wrote.
+sync_sources() {
+	local from=$1 to=$2 f n=0
+	mkdir -p "$to"
+	(cd "$from" && find . -type f | LC_ALL=C sort) >"$to/.sources.new"
+	if [ -f "$to/.sources" ]; then
+		LC_ALL=C comm -23 "$to/.sources" "$to/.sources.new" | while read -r f; do rm -f "$to/$f"; done
+	fi
+	while read -r f; do
+		cmp -s "$from/$f" "$to/$f" && continue
+		mkdir -p "$(dirname "$to/$f")" && cp "$from/$f" "$to/$f" || return 1
+		n=$((n + 1))
+	done <"$to/.sources.new"
+	mv "$to/.sources.new" "$to/.sources"
+	echo "$n"
+}
+
 # Files a -p1 patch touches (so headers outside the default set get staged).
 patched_files() {
 	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1" | sort -u
@@ -200,18 +222,26 @@ main() {
 		return 0
 	fi
 
-	log "building KVM modules for $kver in $stage (log: $out/build.log)"
+	# One build folder per kernel release, kept: the next patch's build
+	# recompiles only what differs from the last one (the matrix builds
+	# six of 6.12; kbuild's dependency files name this folder's paths, so
+	# it never moves).  One build in it at a time.
+	local bdir=$base/build-$kver changed
+	exec 6>"$bdir.lock" && flock 6 || die 3 "cannot lock $bdir.lock"
 	mkdir -p "$out"
+	changed=$(sync_sources "$stage" "$bdir") || die 3 "cannot copy the sources into $bdir"
+	log "building KVM modules for $kver in $bdir ($changed source files changed; log: $out/build.log)"
 	local t0=$SECONDS
-	if ! make -C "$headers" M="$stage/arch/x86/kvm" -j"$(nproc)" "${make_vars[@]}" modules >"$out/build.log" 2>&1; then
+	rm -f "$bdir"/arch/x86/kvm/*.ko
+	if ! make -C "$headers" M="$bdir/arch/x86/kvm" -j"$(nproc)" "${make_vars[@]}" modules >"$out/build.log" 2>&1; then
 		tail -n 20 "$out/build.log" >&2
 		die 1 "KVM module build failed (see $out/build.log)"
 	fi
 	local ko
 	for ko in kvm kvm-amd kvm-intel; do
-		[ -f "$stage/arch/x86/kvm/$ko.ko" ] || continue
+		[ -f "$bdir/arch/x86/kvm/$ko.ko" ] || continue
 		# Debug info makes kvm.ko ~24 MB; the initramfs must stay small.
-		strip --strip-debug -o "$out/$ko.ko" "$stage/arch/x86/kvm/$ko.ko"
+		strip --strip-debug -o "$out/$ko.ko" "$bdir/arch/x86/kvm/$ko.ko"
 		[ "$(module_release "$out/$ko.ko")" = "$kver" ] ||
 			die 1 "built $ko.ko has vermagic $(module_release "$out/$ko.ko"), not $kver"
 	done
