@@ -298,7 +298,7 @@ def evaluate(c, dirs, ref_recs):
     module = next((r["host"].get("kvm_module") for r in recs if isinstance(r.get("host"), dict)), None)
     if c.modules is not None and module is not None and module not in c.modules:
         c.ok, c.na = True, True
-        c.seen = f"n/a: {result} on {module or 'an unknown KVM module'}; judged on {','.join(sorted(c.modules))} only"
+        c.seen = f"n/a: the run's KVM module is {module}, the cell's {','.join(sorted(c.modules))}"
         return
     if c.kind == "pass":
         c.ok = passed
