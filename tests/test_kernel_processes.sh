@@ -6,7 +6,8 @@
 # (tail -F | sed) are taken down when the runner gets SIGTERM or SIGHUP and
 # when it gives up on a guest that does not boot; checked by the PIDs the
 # runs started.  Its scratch files stay in the cache folder, none in the
-# system temp dir.  Runs started in the same second get folders of their
+# system temp dir; one that SIGKILL left there is removed by the next run.
+# Runs started in the same second get folders of their
 # own.  A fake bzImage, nothing boots: seconds.  Exit 0 pass, 1 fail, 4 skip.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -120,7 +121,13 @@ check "SIGKILL: QEMU, tail and sed were running ($(wc -l <"$tmp/KILL.pids") PIDs
 	test -n "$(ps -o comm= -p "$(paste -sd, "$tmp/KILL.pids")" | grep -x tail)"
 check "SIGKILL: nothing it started is left" none_alive KILL
 check_eq "SIGKILL: no scratch files in the system temp dir" "$(ls -A "$tmp/systmp")" ""
-check "SIGKILL: its scratch folder is left in the cache only" test -n "$(ls -A "$tmp/cache/tmp" 2>/dev/null)"
+killed=$(ls -d "$tmp"/cache/tmp/run.* 2>/dev/null)
+check "SIGKILL: its scratch folder is left in the cache only" test -n "$killed"
+# The next run removes it (its owner is gone), and keeps a live one's.
+mkdir -p "$tmp/cache/tmp/run.alive" && echo "$$ $(awk '{ print $22 }' /proc/$$/stat)" >"$tmp/cache/tmp/run.alive/.owner"
+start after --boot-timeout 1
+wait "$RUNNER" 2>/dev/null
+check_eq "the next run removed the killed run's scratch folder, not a live one's" "$(ls "$tmp/cache/tmp")" "run.alive"
 rm -rf "$tmp/cache/tmp"
 
 # A download that fails is said to be one (exit 3, the environment), not a

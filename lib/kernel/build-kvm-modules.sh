@@ -196,9 +196,8 @@ main() {
 		tree=$(cd "$src" && pwd)
 	fi
 
-	# In the cache, not the system temp dir: a SIGKILL leaves nothing outside it.
-	mkdir -p "$CACHE_DIR/tmp" && stage=$(mktemp -d "$CACHE_DIR/tmp/kvm-build.XXXXXX") ||
-		die 3 "cannot create a scratch folder in $CACHE_DIR/tmp"
+	scratch_new kvm-build || die 3 "cannot create a scratch folder in $CACHE_DIR/tmp"
+	stage=$SCRATCH
 	trap 'rm -rf "$stage"' EXIT
 	stage_sources "$tree" "$stage" "$extra"
 	if [ -n "$patch" ]; then

@@ -19,6 +19,23 @@ build_cache() {
 	echo "$base"
 }
 
+# scratch_new NAME: a new scratch folder $CACHE_DIR/tmp/NAME.XXXXXX in
+# SCRATCH (in the cache, not the system temp dir: a SIGKILL leaves nothing
+# outside it), owned by this script (.owner: PID and start time).  First it
+# removes the scratch folders whose owner is gone: one killed by SIGKILL
+# ran no trap.
+proc_start() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }
+scratch_new() {
+	local d pid start
+	mkdir -p "$CACHE_DIR/tmp" || return 1
+	for d in "$CACHE_DIR"/tmp/*.*/; do
+		[ -f "$d.owner" ] && read -r pid start <"$d.owner" || continue
+		[ "$(proc_start "$pid")" = "$start" ] || rm -rf "$d"
+	done
+	SCRATCH=$(mktemp -d "$CACHE_DIR/tmp/$1.XXXXXX") || return 1
+	echo "$$ $(proc_start $$)" >"$SCRATCH/.owner"
+}
+
 # One-line error on stderr, then exit with the given code.
 die() { local code=$1; shift; echo "${0##*/}: error: $*" >&2; exit "$code"; }
 # Progress goes to stderr so stdout stays machine-readable where it matters.

@@ -584,8 +584,8 @@ main() {
 	build_kvm
 
 	# Scratch space in the cache, not the system temp dir.
-	mkdir -p "$CACHE_DIR/tmp" && work=$(mktemp -d "$CACHE_DIR/tmp/run.XXXXXX") ||
-		die 3 "cannot create a scratch folder in $CACHE_DIR/tmp"
+	scratch_new run || die 3 "cannot create a scratch folder in $CACHE_DIR/tmp"
+	work=$SCRATCH
 	select_tests "$work/tests.tsv"
 	"$KERNEL_LIB_DIR/mkinitramfs.sh" --out "$work/initramfs.cpio.gz" --kver "$KVER" \
 		--modules "$modules" ${KVM_OVERRIDE:+--kvm-override "$KVM_OVERRIDE"} \
