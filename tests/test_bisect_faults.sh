@@ -158,6 +158,8 @@ expect_abort "QEMU missing from PATH" "set-up failed .*not on PATH: qemu-system-
 # before anything (run-kernel.sh would refuse them at every commit: skipped).
 bisect --image "$tmp/bzImage" --modules none -- --debian 6.12
 expect_abort "--image with a --debian after --" "--image and --debian .* exclusive"
+bisect --image "$tmp/bzImage" --modules none --args-file kernel.args
+expect_abort "--image with a --debian in the --args-file" "--image and --debian \(in kernel.args at [0-9a-f]+\) are exclusive"
 bisect --image /etc/hostname
 expect_abort "an --image that is not a bzImage" "--image /etc/hostname is not an x86 bzImage"
 bisect --args-file kernel.args --jobs abc

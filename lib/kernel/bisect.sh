@@ -280,6 +280,9 @@ main() {
 		[ -f "$tree/$args_file" ] || skip "no $args_file at this commit"
 		# shellcheck disable=SC2207 # words of the file, like a command line
 		extra=($(grep -v '^#' "$tree/$args_file"))
+		# The runner would refuse every such commit: a set-up error.
+		[ -z "$image" ] || [[ " ${extra[*]} " != *" --debian "* ]] ||
+			abort "--image and --debian (in $args_file at $(rev)) are exclusive: one kernel per run"
 	fi
 	if [ -z "$image" ] && [ -z "$args_file" ]; then
 		build_kernel
