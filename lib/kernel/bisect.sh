@@ -57,6 +57,18 @@ rev() { git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "?"; }
 runner=${IRQBENCH_RUN_KERNEL:-$KERNEL_LIB_DIR/run-kernel.sh}
 tree=$PWD image='' modules='' config='' jobs=$(nproc) test=ioapic_eoi_reuse variant=''
 good_list=fixed bad_list='' skip_list='' skip_given=0 results='' args_file='' runner_args=()
+# image_without_debian WHERE WORDS...: one kernel per run.  run-kernel.sh
+# refuses --image with --debian, which would skip every commit: with
+# --image, a --debian among the runner's WORDS aborts (the set-up).
+image_without_debian() {
+	local where=$1 a
+	shift
+	[ -n "$image" ] || return 0
+	for a; do
+		[ "$a" != --debian ] || abort "--image and --debian ($where) are exclusive: one kernel per run"
+	done
+}
+
 parse_args() {
 	local opt
 	while [ $# -gt 0 ]; do
@@ -107,14 +119,7 @@ parse_args() {
 			abort "$tree is not a kernel tree (no Makefile and Kconfig); pass --tree, --image or --args-file"
 		[ -f "$tree/.config" ] || [ -n "$config" ] || abort "$tree has no .config; pass --config FILE"
 	fi
-	# One kernel per run: run-kernel.sh refuses --image with --debian, which
-	# would skip every commit; refuse it here, before anything is fetched.
-	if [ -n "$image" ]; then
-		local a
-		for a in "${runner_args[@]}"; do
-			[ "$a" != --debian ] || abort "--image and --debian (after --) are exclusive: one kernel per run"
-		done
-	fi
+	image_without_debian "after --" "${runner_args[@]}"
 	case $args_file in /*) abort "--args-file names a file in the tree (relative path), not $args_file" ;; esac
 }
 
@@ -280,9 +285,7 @@ main() {
 		[ -f "$tree/$args_file" ] || skip "no $args_file at this commit"
 		# shellcheck disable=SC2207 # words of the file, like a command line
 		extra=($(grep -v '^#' "$tree/$args_file"))
-		# The runner would refuse every such commit: a set-up error.
-		[ -z "$image" ] || [[ " ${extra[*]} " != *" --debian "* ]] ||
-			abort "--image and --debian (in $args_file at $(rev)) are exclusive: one kernel per run"
+		image_without_debian "in $args_file at $(rev)" "${extra[@]}"
 	fi
 	if [ -z "$image" ] && [ -z "$args_file" ]; then
 		build_kernel
