@@ -92,6 +92,7 @@ class Cell:
         self.kind, _, self.rest = expect.partition(" ")
         self.rest = self.rest.strip()
         self.ok = False
+        self.na = False  # not judged here (on MODULE: another KVM)
         self.seen = ""
 
     @property
@@ -472,7 +473,7 @@ def main(argv):
             word = " ".join("/".join(sorted(v)) for _, v in c.pairs) if c.ok else "other verdict"
         if getattr(c, "controls_bad", False):
             word = "a control failed"
-        if getattr(c, "na", False):
+        if c.na:
             continue
         grid.setdefault((scenario(c, multi), c.place), []).append(f"{mark} {word}")
     print()
